@@ -1,0 +1,51 @@
+import type { ChangeSignal } from './change-signal.js';
+import type { RecordedEvent, Subscription } from './types.js';
+
+export interface CatchUpSource<Cursor> {
+  /** Events strictly after `cursor` (undefined: from the beginning), in order, at most `limit`. */
+  readAfter(cursor: Cursor | undefined, limit: number): Promise<RecordedEvent[]>;
+  cursorOf(event: RecordedEvent): Cursor;
+  signal: ChangeSignal;
+}
+
+const PAGE_SIZE = 512;
+
+/**
+ * A catch-up subscription over any source that can read "after a cursor": it always reads from the
+ * store, so the switch from past to live events has no gap and no duplicate, and the consumer's pace
+ * is the only buffer (back-pressure for free).
+ */
+export function catchUpSubscription<Cursor>(
+  source: CatchUpSource<Cursor>,
+  start: Cursor | undefined,
+): Subscription {
+  let closed = false;
+  let markClosed!: () => void;
+  const closing = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
+
+  async function* run(): AsyncGenerator<RecordedEvent> {
+    let cursor = start;
+    while (!closed) {
+      const seen = source.signal.version;
+      const page = await source.readAfter(cursor, PAGE_SIZE);
+      for (const event of page) {
+        if (closed) return;
+        cursor = source.cursorOf(event);
+        yield event;
+      }
+      if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
+    }
+  }
+
+  const iterator = run();
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    async close() {
+      closed = true;
+      markClosed();
+      await iterator.return(undefined);
+    },
+  };
+}

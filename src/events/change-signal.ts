@@ -1,0 +1,36 @@
+/**
+ * A counter of "something was appended" with waiters: subscriptions read, and when they find nothing
+ * new they wait for the counter to move past the value they read at. No polling, no lost wake-ups.
+ */
+export class ChangeSignal {
+  #version = 0;
+  readonly #waiters = new Set<() => void>();
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  notify(): void {
+    this.#version++;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves once the version differs from `seen`, or when `until` settles (a close). */
+  wait(seen: number, until: Promise<void>): Promise<void> {
+    if (this.#version !== seen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      this.#waiters.add(wake);
+      until.then(wake, wake);
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { EventMetadata, RecordedEvent } from '../types.js';
+
+export interface EventRow {
+  position: number;
+  stream: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: number;
+}
+
+export interface StreamRow {
+  last_revision: number;
+  state: number;
+  hidden_before: number;
+  metadata: string | null;
+}
+
+export const StreamState = { Live: 0, SoftDeleted: 1, Tombstoned: 2 } as const;
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    stream: row.stream,
+    revision: row.revision,
+    position: BigInt(row.position),
+    type: row.type,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+    recordedAt: new Date(row.recorded_at).toISOString(),
+  };
+}
