@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyMachineSnapshot } from 'xstate';
+import { isBzzzError } from '../errors.js';
+import type { EventStore } from '../events/event-store.js';
+import type { JsonObject } from '../events/json.js';
+import type { NewEvent } from '../events/types.js';
+import { ActorCell } from './actor-cell.js';
+import type { AnyActorKind, CommandInput, DecideContext } from './actor-kind.js';
+import { type Clock, systemClock } from './clock.js';
+import { DomainError, DomainErrorCode } from './domain-error.js';
+import { type EffectFailure, type EffectHandler, EffectRunner } from './effects.js';
+import { applyEvent, decideAndApply, type EffectRequest, initialState, toStoredEvent } from './fold.js';
+import { catchUp, type Folded, MACHINE_VERSION_KEY, restoreSnapshot, snapshotOf } from './rehydrate.js';
+import type { SnapshotStore } from './snapshot-store.js';
+
+export interface ActorSystemOptions {
+  store: EventStore;
+  kinds: readonly AnyActorKind[];
+  clock?: Clock;
+  newId?: () => string;
+  snapshots?: SnapshotStore;
+  /** Take a snapshot each time an actor's revision crosses a multiple of this (default 100). */
+  snapshotEvery?: number;
+  /** Passivate actors unused for this long (ms, default 5 minutes). */
+  idleAfterMs?: number;
+  /** Most actors kept in memory; the least recently used idle ones are passivated beyond it. */
+  maxLiveActors?: number;
+  /** Reloads and retries after a concurrent writer won, before failing with CONCURRENCY_CONFLICT. */
+  maxConflictRetries?: number;
+  effects?: Readonly<Record<string, EffectHandler>>;
+  onEffectFailure?: (failure: EffectFailure) => void;
+}
+
+/** Who caused a command, carried into its events' metadata. */
+export interface CommandMetadata {
+  correlationId?: string;
+  causationId?: string;
+}
+
+/** What a command did: the events it appended (none when nothing happened) and the state after. */
+export interface CommandResult {
+  stream: string;
+  actorId: string;
+  events: { type: string; revision: number }[];
+  /** The actor's revision after the command (-1: the actor has no event). */
+  revision: number;
+  /** `$all` position of the last appended event: wait for it to read your writes in projections. */
+  position?: bigint;
+  state: JsonObject;
+}
+
+/** An actor's current state, for queries that must not go through a projection. */
+export interface ActorState {
+  exists: boolean;
+  revision: number;
+  state: JsonObject;
+  snapshot: AnyMachineSnapshot;
+}
+
+/**
+ * Locates actors by category and id, rehydrating them from their streams on first use; one mailbox per
+ * actor; decide with the pure transition, append with the expected revision, only then adopt the state
+ * and run the effects.
+ */
+export class ActorSystem {
+  readonly #kinds = new Map<string, AnyActorKind>();
+  readonly #cells = new Map<string, ActorCell>();
+  readonly #store: EventStore;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+  readonly #snapshots: SnapshotStore | undefined;
+  readonly #snapshotEvery: number;
+  readonly #idleAfterMs: number;
+  readonly #maxLive: number;
+  readonly #maxRetries: number;
+  readonly #effects: EffectRunner;
+  readonly #sweeper: NodeJS.Timeout;
+  /** Called after every adopted state (the deadline tracker listens). */
+  onAdopted: ((stream: string, kind: AnyActorKind, folded: Folded) => void) | undefined;
+
+  constructor(options: ActorSystemOptions) {
+    for (const kind of options.kinds) this.#kinds.set(kind.category, kind);
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#newId = options.newId ?? randomUUID;
+    this.#snapshots = options.snapshots;
+    this.#snapshotEvery = options.snapshotEvery ?? 100;
+    this.#idleAfterMs = options.idleAfterMs ?? 300_000;
+    this.#maxLive = options.maxLiveActors ?? 50_000;
+    this.#maxRetries = options.maxConflictRetries ?? 5;
+    this.#effects = new EffectRunner(options.effects ?? {}, options.onEffectFailure ?? (() => {}));
+    this.#sweeper = setInterval(() => this.passivateIdle(), Math.max(1000, this.#idleAfterMs / 2));
+    this.#sweeper.unref();
+  }
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  get kinds(): AnyActorKind[] {
+    return [...this.#kinds.values()];
+  }
+
+  /** Actors currently in memory. */
+  get liveActors(): number {
+    return this.#cells.size;
+  }
+
+  /** Handles a command on actor `actorId` of `category`, one at a time per actor. */
+  async send(
+    category: string,
+    actorId: string,
+    command: CommandInput,
+    metadata: CommandMetadata = {},
+  ): Promise<CommandResult> {
+    const cell = this.#cell(category, actorId);
+    return cell.mailbox.run(() => this.#handle(cell, command, metadata));
+  }
+
+  /**
+   * The actor's current state, caught up with events other processes may have written, read in its
+   * mailbox so it never sees half a command.
+   */
+  async inspect(category: string, actorId: string): Promise<ActorState> {
+    const cell = this.#cell(category, actorId);
+    return cell.mailbox.run(async () => {
+      const folded = await catchUp(cell.kind, this.#store, cell.stream, await this.#load(cell));
+      cell.folded = folded;
+      return {
+        exists: folded.revision >= 0,
+        revision: folded.revision,
+        state: cell.kind.view(folded.state),
+        snapshot: folded.state,
+      };
+    });
+  }
+
+  /** Brings an actor up to at least `revision` (events written by another process) and returns it. */
+  async refresh(stream: string, revision: number): Promise<{ kind: AnyActorKind; folded: Folded }> {
+    const { category, actorId } = this.#parseStream(stream);
+    const cell = this.#cell(category, actorId);
+    return cell.mailbox.run(async () => {
+      let folded = await this.#load(cell);
+      if (folded.revision < revision)
+        folded = cell.folded = await catchUp(cell.kind, this.#store, stream, folded);
+      return { kind: cell.kind, folded };
+    });
+  }
+
+  /** Appends a due deadline's event if the actor's current state still implies it; otherwise nothing. */
+  async fireDeadline(stream: string, key: string): Promise<CommandResult> {
+    const { category, actorId } = this.#parseStream(stream);
+    const cell = this.#cell(category, actorId);
+    return cell.mailbox.run(() =>
+      this.#commit(cell, { causationId: `deadline:${key}` }, 'deadline', (folded) => {
+        const deadline = cell.kind.deadlines?.(folded.state).find((d) => d.key === key);
+        if (!deadline || deadline.dueAt > this.#clock.now())
+          return { events: [], state: folded.state, effects: [] };
+        const [state, effects] = applyEvent(cell.kind, folded.state, deadline.event);
+        return { events: [deadline.event], state, effects };
+      }),
+    );
+  }
+
+  /** Drops idle actors unused for `idleAfterMs`; they rehydrate on their next command. */
+  passivateIdle(): number {
+    const cutoff = this.#clock.now() - this.#idleAfterMs;
+    let passivated = 0;
+    for (const [key, cell] of this.#cells) {
+      if (cell.idle && cell.lastUsed <= cutoff) {
+        this.#cells.delete(key);
+        passivated++;
+      }
+    }
+    return passivated;
+  }
+
+  /** Waits for every effect in flight. */
+  settled(): Promise<void> {
+    return this.#effects.settled();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.all([...this.#cells.values()].map((cell) => cell.mailbox.run(async () => {})));
+    await this.#effects.settled();
+  }
+
+  #handle(cell: ActorCell, command: CommandInput, metadata: CommandMetadata): Promise<CommandResult> {
+    return this.#commit(cell, metadata, command.type, (folded, context) =>
+      decideAndApply(cell.kind, folded.state, command, context),
+    );
+  }
+
+  /** decide → append with the expected revision → adopt → effects, reloading and retrying on conflicts. */
+  async #commit(
+    cell: ActorCell,
+    metadata: CommandMetadata,
+    cause: string,
+    decide: (
+      folded: Folded,
+      context: DecideContext,
+    ) => {
+      events: { type: string }[];
+      state: AnyMachineSnapshot;
+      effects: EffectRequest[];
+    },
+  ): Promise<CommandResult> {
+    for (let attempt = 0; ; attempt++) {
+      const folded = await this.#load(cell);
+      const now = this.#clock.now();
+      const outcome = decide(folded, { actorId: cell.actorId, now, newId: this.#newId });
+      if (outcome.events.length === 0) return this.#result(cell, folded, []);
+      const events = this.#toNewEvents(cell, outcome.events, metadata, cause, now);
+      try {
+        const appended = await this.#store.append(cell.stream, events, {
+          expectedRevision: folded.revision < 0 ? 'no_stream' : folded.revision,
+        });
+        const adopted = { state: outcome.state, revision: appended.nextExpectedRevision };
+        this.#adopt(cell, folded, adopted, outcome.effects);
+        const first = adopted.revision - events.length + 1;
+        return this.#result(
+          cell,
+          adopted,
+          outcome.events.map((e, i) => ({ type: e.type, revision: first + i })),
+          appended.position,
+        );
+      } catch (error) {
+        if (!isBzzzError(error, 'WRONG_EXPECTED_REVISION')) throw error;
+        cell.folded = await catchUp(cell.kind, this.#store, cell.stream, folded);
+        if (attempt >= this.#maxRetries) {
+          throw new DomainError(
+            DomainErrorCode.ConcurrencyConflict,
+            `${cell.stream} kept changing under ${cause}: gave up after ${attempt + 1} attempts`,
+            { stream: cell.stream, attempts: attempt + 1 },
+          );
+        }
+      }
+    }
+  }
+
+  #toNewEvents(
+    cell: ActorCell,
+    events: { type: string }[],
+    metadata: CommandMetadata,
+    cause: string,
+    now: number,
+  ): NewEvent[] {
+    const ids = events.map(() => this.#newId());
+    const correlationId = metadata.correlationId ?? ids[0]!;
+    return events.map((event, i) => ({
+      id: ids[i],
+      ...toStoredEvent(event),
+      metadata: {
+        correlationId,
+        causationId: metadata.causationId ?? correlationId,
+        occurredAt: new Date(now).toISOString(),
+        [MACHINE_VERSION_KEY]: cell.kind.version,
+        cause,
+      },
+    }));
+  }
+
+  #adopt(cell: ActorCell, before: Folded, after: Folded, effects: EffectRequest[]): void {
+    cell.folded = after;
+    if (
+      this.#snapshots &&
+      Math.floor(after.revision / this.#snapshotEvery) > Math.floor(before.revision / this.#snapshotEvery)
+    ) {
+      this.#snapshots.save(snapshotOf(cell.kind, cell.stream, after));
+    }
+    effects.forEach((request, index) => {
+      this.#effects.run({
+        type: request.type,
+        params: request.params,
+        category: cell.kind.category,
+        actorId: cell.actorId,
+        stream: cell.stream,
+        idempotencyKey: `${cell.stream}@${after.revision}#${index}`,
+      });
+    });
+    this.onAdopted?.(cell.stream, cell.kind, after);
+  }
+
+  async #load(cell: ActorCell): Promise<Folded> {
+    cell.lastUsed = this.#clock.now();
+    if (cell.folded) return cell.folded;
+    const start = restoreSnapshot(cell.kind, this.#snapshots?.load(cell.stream)) ?? {
+      state: initialState(cell.kind, cell.actorId),
+      revision: -1,
+    };
+    cell.folded = await catchUp(cell.kind, this.#store, cell.stream, start);
+    return cell.folded;
+  }
+
+  #result(
+    cell: ActorCell,
+    folded: Folded,
+    events: CommandResult['events'],
+    position?: bigint,
+  ): CommandResult {
+    const result: CommandResult = {
+      stream: cell.stream,
+      actorId: cell.actorId,
+      events,
+      revision: folded.revision,
+      state: cell.kind.view(folded.state),
+    };
+    if (position !== undefined) result.position = position;
+    return result;
+  }
+
+  #cell(category: string, actorId: string): ActorCell {
+    const kind = this.#kinds.get(category);
+    if (!kind) throw new DomainError(DomainErrorCode.InvalidParameters, `no actor kind "${category}"`);
+    if (typeof actorId !== 'string' || actorId.length === 0) {
+      throw new DomainError(DomainErrorCode.InvalidParameters, `${category} id must be a non-empty string`);
+    }
+    const stream = `${category}-${actorId}`;
+    let cell = this.#cells.get(stream);
+    if (cell) {
+      // Re-insert so that Map order is least-recently-used first.
+      this.#cells.delete(stream);
+    } else {
+      cell = new ActorCell(kind, actorId, stream, this.#clock.now());
+      this.#evictBeyondLimit();
+    }
+    this.#cells.set(stream, cell);
+    return cell;
+  }
+
+  #evictBeyondLimit(): void {
+    if (this.#cells.size < this.#maxLive) return;
+    for (const [key, cell] of this.#cells) {
+      if (this.#cells.size < this.#maxLive) return;
+      if (cell.idle) this.#cells.delete(key);
+    }
+  }
+
+  #parseStream(stream: string): { category: string; actorId: string } {
+    const dash = stream.indexOf('-');
+    const category = dash > 0 ? stream.slice(0, dash) : '';
+    if (!this.#kinds.has(category))
+      throw new DomainError(DomainErrorCode.InvalidParameters, `${stream} is not an actor stream`);
+    return { category, actorId: stream.slice(dash + 1) };
+  }
+}

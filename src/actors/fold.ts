@@ -1,0 +1,85 @@
+import {
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type EventFromLogic,
+  initialTransition,
+  type SnapshotFrom,
+  transition,
+} from 'xstate';
+import type { JsonObject } from '../events/json.js';
+import type { ActorKind, DecideContext } from './actor-kind.js';
+import { DomainError, DomainErrorCode } from './domain-error.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: folding is the same for every command type.
+type Kind<M extends AnyStateMachine> = ActorKind<M, any>;
+
+/** An action XState returned for the runtime to run after the append (never during replay). */
+export interface EffectRequest {
+  type: string;
+  params: unknown;
+}
+
+/** The state of an actor that has no event yet. Runs no effects. */
+export function initialState<M extends AnyStateMachine>(kind: Kind<M>, actorId: string): SnapshotFrom<M> {
+  return initialTransition(kind.machine, kind.input(actorId))[0] as SnapshotFrom<M>;
+}
+
+/**
+ * Folds one event into a state with XState's pure `transition`. An event the machine does not accept
+ * in this state is an INVALID_TRANSITION naming the state. Returns the actions instead of running them.
+ */
+export function applyEvent<M extends AnyStateMachine>(
+  kind: Kind<M>,
+  state: SnapshotFrom<M>,
+  event: EventFromLogic<M>,
+): [SnapshotFrom<M>, EffectRequest[]] {
+  const snapshot = state as AnyMachineSnapshot;
+  if (!snapshot.can(event)) {
+    throw new DomainError(
+      DomainErrorCode.InvalidTransition,
+      `${kind.category} cannot take ${event.type} in state ${JSON.stringify(snapshot.value)}`,
+      { state: snapshot.value as JsonObject, event: event.type },
+    );
+  }
+  const [next, actions] = transition(kind.machine, state, event);
+  return [next as SnapshotFrom<M>, actions.map((action) => ({ type: action.type, params: action.params }))];
+}
+
+/** Decides a command and folds the resulting events: what the runtime will append, and the state after. */
+export function decideAndApply<M extends AnyStateMachine>(
+  kind: Kind<M>,
+  state: SnapshotFrom<M>,
+  command: { type: string },
+  context: DecideContext,
+): { events: EventFromLogic<M>[]; state: SnapshotFrom<M>; effects: EffectRequest[] } {
+  const parsed = kind.commandSchema.safeParse(command);
+  if (!parsed.success) {
+    throw new DomainError(
+      DomainErrorCode.InvalidParameters,
+      `invalid ${command.type ?? 'command'}: ${parsed.error.message}`,
+      {
+        issues: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      },
+    );
+  }
+  const events = kind.decide(state, parsed.data, context);
+  let next = state;
+  const effects: EffectRequest[] = [];
+  for (const event of events) {
+    const [after, actions] = applyEvent(kind, next, event);
+    next = after;
+    effects.push(...actions);
+  }
+  return { events, state: next, effects };
+}
+
+/** Splits a machine event into the stored type and data. */
+export function toStoredEvent(event: { type: string }): { type: string; data: JsonObject } {
+  const { type, ...data } = event as { type: string } & JsonObject;
+  return { type, data };
+}
+
+/** Rebuilds the machine event from a stored type and data. */
+export function fromStoredEvent<E>(type: string, data: JsonObject): E {
+  return { ...data, type } as E;
+}
