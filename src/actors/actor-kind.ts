@@ -56,5 +56,5 @@ export interface ActorKind<Machine extends AnyStateMachine, Command extends { ty
   view(state: SnapshotFrom<Machine>): JsonObject;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds kinds of every machine and command type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds kinds of every machine and command type.
 export type AnyActorKind = ActorKind<AnyStateMachine, any>;

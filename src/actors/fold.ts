@@ -7,10 +7,10 @@ import {
   transition,
 } from 'xstate';
 import type { JsonObject } from '../events/json.js';
-import type { ActorKind, DecideContext } from './actor-kind.js';
+import type { ActorKind, CommandInput, DecideContext } from './actor-kind.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: folding is the same for every command type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- folding is the same for every command type.
 type Kind<M extends AnyStateMachine> = ActorKind<M, any>;
 
 /** An action XState returned for the runtime to run after the append (never during replay). */
@@ -49,7 +49,7 @@ export function applyEvent<M extends AnyStateMachine>(
 export function decideAndApply<M extends AnyStateMachine>(
   kind: Kind<M>,
   state: SnapshotFrom<M>,
-  command: { type: string },
+  command: CommandInput,
   context: DecideContext,
 ): { events: EventFromLogic<M>[]; state: SnapshotFrom<M>; effects: EffectRequest[] } {
   const parsed = kind.commandSchema.safeParse(command);

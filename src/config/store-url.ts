@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 
 /** Where the events live: the embedded SQLite file, or a KurrentDB/EventStoreDB cluster. */
 export type StoreLocation =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'kurrentdb'; connectionString: string };
+  { kind: 'sqlite'; path: string } | { kind: 'kurrentdb'; connectionString: string };
 
 export const STORE_URL_FORMS =
   'sqlite:<path> (or sqlite::memory:), kurrentdb://host:port[,host:port...][?options], esdb://…';

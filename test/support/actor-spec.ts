@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
-import type { ActorKind, DecideContext } from '../../src/actors/actor-kind.js';
+import type { ActorKind, CommandInput, DecideContext } from '../../src/actors/actor-kind.js';
 import { applyEvent, decideAndApply, initialState } from '../../src/actors/fold.js';
 import { isBzzzError } from '../../src/errors.js';
 
@@ -13,7 +13,7 @@ export const SPEC_NOW = Date.parse('2026-03-01T12:00:00.000Z');
  * `spec(kind, 'a1').given(events).when(command).then(expectedEvents)`,
  * `.thenThrows(code)` or `.thenNothingHappened()`.
  */
-// biome-ignore lint/suspicious/noExplicitAny: specs cover every command type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs cover every command type.
 export function spec<M extends AnyStateMachine>(kind: ActorKind<M, any>, actorId = 'a1') {
   return {
     given(history: EventFromLogic<M>[] = [], now = SPEC_NOW) {
@@ -27,10 +27,9 @@ export function spec<M extends AnyStateMachine>(kind: ActorKind<M, any>, actorId
       };
       return {
         state,
-        when(command: { type: string }) {
+        when(command: CommandInput) {
           const run = () => decideAndApply(kind, state, command, context);
           return {
-            // biome-ignore lint/suspicious/noThenProperty: given/when/then is the spec vocabulary; never awaited.
             then(expected: EventFromLogic<M>[]) {
               const outcome = run();
               expect(outcome.events).toEqual(expected);
