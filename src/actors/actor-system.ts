@@ -8,6 +8,7 @@ import { ActorCell } from './actor-cell.js';
 import type { AnyActorKind, CommandInput, DecideContext } from './actor-kind.js';
 import { type Clock, systemClock } from './clock.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
+import type { EffectOutbox, StagedEffect } from './effect-outbox.js';
 import { type EffectFailure, type EffectHandler, EffectRunner } from './effects.js';
 import { applyEvent, decideAndApply, type EffectRequest, initialState, toStoredEvent } from './fold.js';
 import { catchUp, type Folded, MACHINE_VERSION_KEY, restoreSnapshot, snapshotOf } from './rehydrate.js';
@@ -29,6 +30,8 @@ export interface ActorSystemOptions {
   maxConflictRetries?: number;
   effects?: Readonly<Record<string, EffectHandler>>;
   onEffectFailure?: (failure: EffectFailure) => void;
+  /** Where effects are staged so that a crash cannot lose them (none: effects run at most once). */
+  outbox?: EffectOutbox;
 }
 
 /** Who caused a command, carried into its events' metadata. */
@@ -88,7 +91,11 @@ export class ActorSystem {
     this.#idleAfterMs = options.idleAfterMs ?? 300_000;
     this.#maxLive = options.maxLiveActors ?? 50_000;
     this.#maxRetries = options.maxConflictRetries ?? 5;
-    this.#effects = new EffectRunner(options.effects ?? {}, options.onEffectFailure ?? (() => {}));
+    this.#effects = new EffectRunner(
+      options.effects ?? {},
+      options.onEffectFailure ?? (() => {}),
+      options.outbox,
+    );
     this.#sweeper = setInterval(() => this.passivateIdle(), Math.max(1000, this.#idleAfterMs / 2));
     this.#sweeper.unref();
   }
@@ -175,6 +182,14 @@ export class ActorSystem {
     return passivated;
   }
 
+  /** Runs again the effects a crash interrupted (call once at start). Returns how many. */
+  recoverEffects(): Promise<number> {
+    return this.#effects.recover(
+      async (stream, revision) =>
+        (await this.#store.readStream(stream, { fromRevision: revision, maxCount: 1 })).length > 0,
+    );
+  }
+
   /** Waits for every effect in flight. */
   settled(): Promise<void> {
     return this.#effects.settled();
@@ -212,12 +227,16 @@ export class ActorSystem {
       const outcome = decide(folded, { actorId: cell.actorId, now, newId: this.#newId });
       if (outcome.events.length === 0) return this.#result(cell, folded, []);
       const events = this.#toNewEvents(cell, outcome.events, metadata, cause, now);
+      const effects = this.#effects.stage(
+        this.#effectsOf(cell, folded.revision + events.length, outcome.effects),
+      );
       try {
         const appended = await this.#store.append(cell.stream, events, {
           expectedRevision: folded.revision < 0 ? 'no_stream' : folded.revision,
         });
         const adopted = { state: outcome.state, revision: appended.nextExpectedRevision };
-        this.#adopt(cell, folded, adopted, outcome.effects);
+        this.#adopt(cell, folded, adopted);
+        for (const effect of effects) this.#effects.run(effect);
         const first = adopted.revision - events.length + 1;
         return this.#result(
           cell,
@@ -226,6 +245,7 @@ export class ActorSystem {
           appended.position,
         );
       } catch (error) {
+        this.#effects.discard(effects);
         if (!isBzzzError(error, 'WRONG_EXPECTED_REVISION')) throw error;
         cell.folded = await catchUp(cell.kind, this.#store, cell.stream, folded);
         if (attempt >= this.#maxRetries) {
@@ -237,6 +257,19 @@ export class ActorSystem {
         }
       }
     }
+  }
+
+  /** Effects of an append that will make the actor's revision `revision`, keyed `<stream>@<revision>#<i>`. */
+  #effectsOf(cell: ActorCell, revision: number, requests: EffectRequest[]): StagedEffect[] {
+    return requests.map((request, index) => ({
+      type: request.type,
+      params: request.params,
+      category: cell.kind.category,
+      actorId: cell.actorId,
+      stream: cell.stream,
+      revision,
+      idempotencyKey: `${cell.stream}@${revision}#${index}`,
+    }));
   }
 
   #toNewEvents(
@@ -261,24 +294,12 @@ export class ActorSystem {
     }));
   }
 
-  #adopt(cell: ActorCell, before: Folded, after: Folded, effects: EffectRequest[]): void {
+  #adopt(cell: ActorCell, before: Folded, after: Folded): void {
     cell.folded = after;
-    if (
-      this.#snapshots &&
-      Math.floor(after.revision / this.#snapshotEvery) > Math.floor(before.revision / this.#snapshotEvery)
-    ) {
+    const every = this.#snapshotEvery;
+    if (this.#snapshots && Math.floor(after.revision / every) > Math.floor(before.revision / every)) {
       this.#snapshots.save(snapshotOf(cell.kind, cell.stream, after));
     }
-    effects.forEach((request, index) => {
-      this.#effects.run({
-        type: request.type,
-        params: request.params,
-        category: cell.kind.category,
-        actorId: cell.actorId,
-        stream: cell.stream,
-        idempotencyKey: `${cell.stream}@${after.revision}#${index}`,
-      });
-    });
     this.onAdopted?.(cell.stream, cell.kind, after);
   }
 

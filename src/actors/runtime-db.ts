@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 
 /**
- * The actor runtime's local cache beside whichever event store is used: snapshots and the index of
- * durable deadlines. Everything in it can be rebuilt from the event log, so it trades durability
+ * The actor runtime's local cache beside whichever event store is used: snapshots, the index of
+ * durable deadlines and the outbox of effects not yet run. Everything in it can be rebuilt from the event log, so it trades durability
  * (synchronous=NORMAL) for speed.
  */
 export function openRuntimeDatabase(path: string): Database.Database {
@@ -24,6 +24,10 @@ export function openRuntimeDatabase(path: string): Database.Database {
       PRIMARY KEY (stream, key)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS deadlines_by_due ON deadlines (due_at);
+    CREATE TABLE IF NOT EXISTS outbox (
+      idempotency_key TEXT PRIMARY KEY,
+      effect          TEXT NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS checkpoints (
       name     TEXT PRIMARY KEY,
       position TEXT NOT NULL

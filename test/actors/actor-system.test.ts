@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startActorRuntime } from '../../src/actors/actor-runtime.js';
 import { ActorSystem } from '../../src/actors/actor-system.js';
 import { SimulatedClock } from '../../src/actors/clock.js';
+import { sqliteEffectOutbox } from '../../src/actors/effect-outbox.js';
+import { openRuntimeDatabase } from '../../src/actors/runtime-db.js';
 import type { Effect } from '../../src/actors/effects.js';
 import { isBzzzError } from '../../src/errors.js';
 import type { EventStore } from '../../src/events/event-store.js';
@@ -275,5 +277,96 @@ describe('actor system', () => {
       ]);
       await runtime.close();
     });
+  });
+});
+
+describe('effect outbox', () => {
+  let temp: ReturnType<typeof tempStore>;
+  beforeEach(() => {
+    temp = tempStore('bzzz-outbox-');
+  });
+  afterEach(() => temp.dispose());
+
+  it('runs again after a crash the effects whose events were written, with the same idempotency key', async () => {
+    const store = temp.open();
+    const runtimeDbPath = join(temp.dir, 'runtime.db');
+    const started: string[] = [];
+    const crashed = startActorRuntime({
+      store,
+      kinds: [lampKind],
+      runtimeDbPath,
+      // Never finishes: the process "dies" with the effect in flight.
+      effects: { announceLit: (effect) => new Promise(() => void started.push(effect.idempotencyKey)) },
+    });
+    await crashed.system.send('lamp', 'l1', { type: 'Install', room: 'hall' });
+    await crashed.system.send('lamp', 'l1', { type: 'SwitchOn', minutes: 5 });
+    expect(started).toEqual(['lamp-l1@1#0']);
+
+    const done: string[] = [];
+    const restarted = startActorRuntime({
+      store,
+      kinds: [lampKind],
+      runtimeDbPath,
+      effects: { announceLit: async (effect) => void done.push(effect.idempotencyKey) },
+    });
+    expect(await restarted.recovered).toBe(1);
+    await restarted.system.settled();
+    expect(done).toEqual(['lamp-l1@1#0']);
+    await restarted.close();
+
+    const third = startActorRuntime({
+      store,
+      kinds: [lampKind],
+      runtimeDbPath,
+      effects: { announceLit: async () => {} },
+    });
+    expect(await third.recovered).toBe(0);
+    await third.close();
+  });
+
+  it('drops staged effects whose append never happened', async () => {
+    const store = temp.open();
+    const runtimeDbPath = join(temp.dir, 'runtime.db');
+    const ran: string[] = [];
+    const competitor = new ActorSystem({ store, kinds: [lampKind] });
+    const db = openRuntimeDatabase(runtimeDbPath);
+    const system = new ActorSystem({
+      store,
+      kinds: [lampKind],
+      outbox: sqliteEffectOutbox(db),
+      maxConflictRetries: 0,
+      effects: { announceLit: async (effect) => void ran.push(effect.idempotencyKey) },
+    });
+    await system.send('lamp', 'l1', { type: 'Install', room: 'hall' });
+    await competitor.send('lamp', 'l1', { type: 'Press', by: 'other' });
+    expect(await failure(system.send('lamp', 'l1', { type: 'SwitchOn', minutes: 1 }))).toMatchObject({
+      code: 'CONCURRENCY_CONFLICT',
+    });
+    expect(sqliteEffectOutbox(db).pending()).toEqual([]);
+    // A crash between staging and appending leaves an effect for an event that was never written.
+    sqliteEffectOutbox(db).stage([
+      {
+        type: 'announceLit',
+        params: {},
+        category: 'lamp',
+        actorId: 'l1',
+        stream: 'lamp-l1',
+        revision: 9,
+        idempotencyKey: 'lamp-l1@9#0',
+      },
+    ]);
+    db.close();
+    const again = startActorRuntime({
+      store,
+      kinds: [lampKind],
+      runtimeDbPath,
+      effects: { announceLit: async (effect) => void ran.push(effect.idempotencyKey) },
+    });
+    expect(await again.recovered).toBe(0);
+    expect(ran).toEqual([]);
+    const check = openRuntimeDatabase(runtimeDbPath);
+    expect(sqliteEffectOutbox(check).pending()).toEqual([]);
+    check.close();
+    await again.close();
   });
 });
