@@ -11,8 +11,8 @@ export interface AppendJob {
 }
 
 /** The revision an expected-revision check compares with: a soft-deleted stream counts as absent. */
-export function actualRevision(row: StreamRow | undefined): ActualRevision {
-  if (!row || row.state === StreamState.SoftDeleted || row.last_revision < 0) return 'no_stream';
+export function actualRevision(row: StreamRow): ActualRevision {
+  if (row.state === StreamState.SoftDeleted || row.last_revision < 0) return 'no_stream';
   return row.last_revision;
 }
 
@@ -25,18 +25,22 @@ export function expectationHolds(expected: ExpectedRevision, actual: ActualRevis
 
 /**
  * One append inside the caller's transaction: tombstone check, idempotent replay, expected-revision
- * check, then the inserts. Throws before writing anything when a check fails.
+ * check, then the inserts. Every check throws before anything is written, so a refused append needs no
+ * rollback; an error during the inserts is a storage failure and fails the whole group.
  */
 export function applyAppend(statements: Statements, job: AppendJob, recordedAt: number): AppendResult {
-  const row = statements.stream.get(job.stream);
-  if (row?.state === StreamState.Tombstoned) throw new StreamDeletedError(job.stream);
+  const row = statements.stream.get({ stream: job.stream })!;
+  if (row.state === StreamState.Tombstoned) throw new StreamDeletedError(job.stream);
   const actual = actualRevision(row);
-  const replayed = findPriorAppend(statements, job, actual);
+  // As in KurrentDB, an append at exactly the current revision is a new write; and a stream without
+  // events cannot hold these ids. Only other appends can be retries, so only they pay for the lookup.
+  const mayBeRetry = row.last_revision >= 0 && job.expected !== actual;
+  const replayed = mayBeRetry ? findPriorAppend(statements, job, actual) : undefined;
   if (replayed) return replayed;
   if (!expectationHolds(job.expected, actual)) {
     throw new WrongExpectedRevisionError(job.stream, job.expected, actual);
   }
-  let revision = row ? row.last_revision : -1;
+  let revision = row.last_revision;
   let position = 0;
   for (const event of job.events) {
     revision++;
@@ -51,7 +55,7 @@ export function applyAppend(statements: Statements, job: AppendJob, recordedAt: 
     );
     position = Number(info.lastInsertRowid);
   }
-  statements.upsertStreamRevision.run(job.stream, revision);
+  if (row.state === StreamState.SoftDeleted) statements.markLive.run(job.stream);
   return { nextExpectedRevision: revision, position: BigInt(position) };
 }
 

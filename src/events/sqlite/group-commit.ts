@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult } from '../types.js';
 import type { AppendJob } from './apply-append.js';
+import { StoreErrorCode } from '../errors.js';
+import { isBzzzError } from '../../errors.js';
 import { toStoreError } from './sqlite-errors.js';
 
 interface PendingAppend {
@@ -12,7 +14,8 @@ interface PendingAppend {
 
 /**
  * Group commit: appends requested in the same turn of the event loop share one write transaction and
- * so one fsync. Each runs in its own savepoint, so one append's failed check rolls back only itself.
+ * so one fsync. An append whose checks fail (expected revision, tombstone) has written nothing and fails
+ * alone; any other error (I/O, disk full) rolls the whole group back and fails every append in it.
  * Promises settle only after the commit, so an acknowledged append is durable.
  */
 export class GroupCommit {
@@ -26,13 +29,13 @@ export class GroupCommit {
     private readonly afterCommit: () => void,
     private readonly maxBatch = 1024,
   ) {
-    const applyInSavepoint = db.transaction(apply);
     this.#transaction = db.transaction((batch: PendingAppend[]) => {
       for (const pending of batch) {
         try {
-          pending.outcome = { result: applyInSavepoint(pending.job) };
+          pending.outcome = { result: apply(pending.job) };
         } catch (error) {
-          pending.outcome = { error: toStoreError(error) };
+          if (!isRefusal(error)) throw error;
+          pending.outcome = { error };
         }
       }
     });
@@ -72,4 +75,12 @@ export class GroupCommit {
     }
     this.afterCommit();
   }
+}
+
+/** The refusals applyAppend raises before writing anything. */
+function isRefusal(error: unknown): boolean {
+  return (
+    isBzzzError(error, StoreErrorCode.WrongExpectedRevision) ||
+    isBzzzError(error, StoreErrorCode.StreamDeleted)
+  );
 }

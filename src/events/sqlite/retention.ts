@@ -7,12 +7,11 @@ export interface VisibleWindow {
   minRecordedAt: number;
 }
 
-export function parseStreamMetadata(row: StreamRow | undefined): StreamMetadata {
+export function parseStreamMetadata(row: StreamRow): StreamMetadata {
   return row?.metadata ? (JSON.parse(row.metadata) as StreamMetadata) : {};
 }
 
-export function visibleWindow(row: StreamRow | undefined, now: number): VisibleWindow {
-  if (!row) return { minRevision: 0, minRecordedAt: 0 };
+export function visibleWindow(row: StreamRow, now: number): VisibleWindow {
   const metadata = parseStreamMetadata(row);
   let minRevision = Math.max(row.hidden_before, metadata.truncateBefore ?? 0);
   if (metadata.maxCount !== undefined)

@@ -11,8 +11,10 @@ export interface EventRow {
   recorded_at: number;
 }
 
+/** What the store knows of a stream: always a row, `registered` 0 when no `streams` row exists. */
 export interface StreamRow {
   last_revision: number;
+  registered: number;
   state: number;
   hidden_before: number;
   metadata: string | null;

@@ -7,7 +7,9 @@ const SCHEMA_VERSION = 1;
 /**
  * The embedded store's tables. `events.position` is the row id: assigned under SQLite's single write
  * lock, so it grows in commit order, and rows are never deleted, so it is never reused.
- * `streams.hidden_before` is set by a soft delete; `state` is 0 live, 1 soft-deleted, 2 tombstoned.
+ * A stream's last revision is read from the (stream, revision) index, so a plain append writes one row
+ * and no `streams` row: that table only holds streams with metadata or a delete (`hidden_before` is set
+ * by a soft delete; `state` is 0 live, 1 soft-deleted, 2 tombstoned).
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -24,7 +26,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
 CREATE INDEX IF NOT EXISTS events_by_id ON events (event_id);
 CREATE TABLE IF NOT EXISTS streams (
   stream        TEXT    PRIMARY KEY,
-  last_revision INTEGER NOT NULL DEFAULT -1,
   state         INTEGER NOT NULL DEFAULT 0,
   hidden_before INTEGER NOT NULL DEFAULT 0,
   metadata      TEXT
@@ -43,6 +44,8 @@ export function openStoreDatabase(
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     db.pragma('foreign_keys = OFF');
+    // Big appends otherwise spill statement journals to temp files on every commit.
+    db.pragma('temp_store = MEMORY');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new Error(

@@ -104,8 +104,8 @@ class SqliteEventStore implements EventStore {
   }
 
   #readStreamNow(stream: string, options: ReadStreamOptions): RecordedEvent[] {
-    const row = this.#statements.stream.get(stream);
-    if (row?.state === StreamState.Tombstoned) throw new StreamDeletedError(stream);
+    const row = this.#statements.stream.get({ stream })!;
+    if (row.state === StreamState.Tombstoned) throw new StreamDeletedError(stream);
     const window = visibleWindow(row, this.#clock());
     const limit = options.maxCount ?? NO_LIMIT;
     const from = options.fromRevision;
@@ -180,7 +180,7 @@ class SqliteEventStore implements EventStore {
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
     this.#assertOpen();
     assertStreamName(stream);
-    return this.#guard(() => parseStreamMetadata(this.#statements.stream.get(stream)));
+    return this.#guard(() => parseStreamMetadata(this.#statements.stream.get({ stream })!));
   }
 
   async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
@@ -188,7 +188,7 @@ class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const valid = validateStreamMetadata(metadata);
     this.#writeNow(() => {
-      if (this.#statements.stream.get(stream)?.state === StreamState.Tombstoned)
+      if (this.#statements.stream.get({ stream })!.state === StreamState.Tombstoned)
         throw new StreamDeletedError(stream);
       this.#statements.upsertStreamMetadata.run(stream, JSON.stringify(valid));
     });
@@ -207,15 +207,13 @@ class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const expected = options.expectedRevision ?? 'any';
     this.#writeNow(() => {
-      const row = this.#statements.stream.get(stream);
-      if (row?.state === StreamState.Tombstoned) throw new StreamDeletedError(stream);
+      const row = this.#statements.stream.get({ stream })!;
+      if (row.state === StreamState.Tombstoned) throw new StreamDeletedError(stream);
       const actual = actualRevision(row);
       if (!expectationHolds(expected, actual)) throw new WrongExpectedRevisionError(stream, expected, actual);
-      if (!row) {
-        if (state === StreamState.Tombstoned) this.#statements.insertTombstone.run(stream);
-        return;
-      }
-      this.#statements.markDeleted.run(state, row.last_revision + 1, stream);
+      // Soft-deleting a stream that never existed changes nothing; tombstoning it bars it for good.
+      if (!row.registered && row.last_revision < 0 && state === StreamState.SoftDeleted) return;
+      this.#statements.markDeleted.run(stream, state, row.last_revision + 1);
     });
   }
 
@@ -244,7 +242,7 @@ class SqliteEventStore implements EventStore {
   }
 
   #lastRevision(stream: string): number | undefined {
-    const revision = actualRevision(this.#statements.stream.get(stream));
+    const revision = actualRevision(this.#statements.stream.get({ stream })!);
     return revision === 'no_stream' ? undefined : revision;
   }
 

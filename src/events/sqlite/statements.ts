@@ -6,8 +6,11 @@ const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadat
 /** Every fixed statement of the embedded store, prepared once per connection. */
 export function prepareStatements(db: Database.Database) {
   return {
-    stream: db.prepare<[string], StreamRow>(
-      'SELECT last_revision, state, hidden_before, metadata FROM streams WHERE stream = ?',
+    stream: db.prepare<{ stream: string }, StreamRow>(
+      `SELECT coalesce((SELECT max(revision) FROM events WHERE stream = @stream), -1) AS last_revision,
+              s.stream IS NOT NULL AS registered, coalesce(s.state, 0) AS state,
+              coalesce(s.hidden_before, 0) AS hidden_before, s.metadata AS metadata
+       FROM (SELECT 1) LEFT JOIN streams s ON s.stream = @stream`,
     ),
     eventById: db.prepare<[string, string], { revision: number; position: number }>(
       'SELECT revision, position FROM events WHERE event_id = ? AND stream = ?',
@@ -15,18 +18,15 @@ export function prepareStatements(db: Database.Database) {
     insertEvent: db.prepare<[string, number, string, string, string, string, number]>(
       'INSERT INTO events (stream, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    upsertStreamRevision: db.prepare<[string, number]>(
-      `INSERT INTO streams (stream, last_revision, state) VALUES (?, ?, 0)
-       ON CONFLICT (stream) DO UPDATE SET last_revision = excluded.last_revision, state = 0`,
-    ),
+    markLive: db.prepare<[string]>('UPDATE streams SET state = 0 WHERE stream = ?'),
     upsertStreamMetadata: db.prepare<[string, string]>(
       `INSERT INTO streams (stream, metadata) VALUES (?, ?)
        ON CONFLICT (stream) DO UPDATE SET metadata = excluded.metadata`,
     ),
-    markDeleted: db.prepare<[number, number, string]>(
-      'UPDATE streams SET state = ?, hidden_before = ? WHERE stream = ?',
+    markDeleted: db.prepare<[string, number, number]>(
+      `INSERT INTO streams (stream, state, hidden_before) VALUES (?, ?, ?)
+       ON CONFLICT (stream) DO UPDATE SET state = excluded.state, hidden_before = excluded.hidden_before`,
     ),
-    insertTombstone: db.prepare<[string]>('INSERT INTO streams (stream, state) VALUES (?, 2)'),
     readStreamForwards: db.prepare<[string, number, number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND recorded_at >= ?
        ORDER BY revision ASC LIMIT ?`,

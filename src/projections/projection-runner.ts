@@ -1,0 +1,170 @@
+import type Database from 'better-sqlite3';
+import { BzzzError } from '../errors.js';
+import type { EventStore } from '../events/event-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import type { ProjectionDefinition } from './projection.js';
+import { ProjectionWorker, type ProjectionStatus } from './projection-worker.js';
+
+/** How far a projection is behind the head of `$all`. */
+export interface ProjectionLag extends ProjectionStatus {
+  head: bigint | undefined;
+  /** Events recorded after the view's position (counted up to 10,000). */
+  eventsBehind: number;
+  /** Recorded-time distance between the head and the last event the view reflects. */
+  msBehind: number;
+}
+
+export interface RebuildProgress {
+  name: string;
+  /** Position reached and the head when the rebuild began: the progress bar's fraction. */
+  position: bigint;
+  head: bigint;
+  events: number;
+  eventsPerSecond: number;
+  etaSeconds: number | undefined;
+}
+
+const LAG_COUNT_CAP = 10_000;
+const REBUILD_PAGE = 2000;
+
+/** A query waited for a projection to reach a position longer than it was allowed to. */
+export class ProjectionTimeoutError extends BzzzError {
+  constructor(position: bigint, timeoutMs: number, behind: string[]) {
+    super(
+      'PROJECTION_TIMEOUT',
+      `read model did not reach position ${position} within ${timeoutMs} ms (behind: ${behind.join(', ')})`,
+      { position: position.toString(), timeoutMs, behind },
+    );
+  }
+}
+
+/** Runs every projection against one store and read-model database; answers read-your-writes waits. */
+export class ProjectionRunner {
+  readonly #workers = new Map<string, ProjectionWorker>();
+
+  constructor(
+    private readonly store: EventStore,
+    db: Database.Database,
+    projections: readonly ProjectionDefinition[],
+    private readonly clock: () => number = Date.now,
+  ) {
+    const checkpoints = new CheckpointStore(db);
+    for (const definition of projections) {
+      this.#workers.set(definition.name, new ProjectionWorker(definition, db, store, checkpoints, clock));
+    }
+  }
+
+  start(): void {
+    for (const worker of this.#workers.values()) worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((worker) => worker.stop()));
+  }
+
+  status(): ProjectionStatus[] {
+    return [...this.#workers.values()].map((worker) => worker.status());
+  }
+
+  /**
+   * Read-your-writes: resolves once the named projections (all when none are named) reflect `position`,
+   * or fails with PROJECTION_TIMEOUT after `timeoutMs`.
+   */
+  async waitFor(position: bigint | undefined, timeoutMs = 5000, names?: readonly string[]): Promise<void> {
+    if (position === undefined) return;
+    const workers = names ? names.map((name) => this.#worker(name)) : [...this.#workers.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const behind = workers.filter((w) => w.position === undefined || w.position < position);
+        reject(
+          new ProjectionTimeoutError(
+            position,
+            timeoutMs,
+            behind.map((w) => w.definition.name),
+          ),
+        );
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(workers.map((worker) => worker.reached(position))), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async lag(): Promise<ProjectionLag[]> {
+    const [head] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
+    return Promise.all(
+      [...this.#workers.values()].map(async (worker) => {
+        const status = worker.status();
+        const behind =
+          head && (status.position === undefined || status.position < head.position)
+            ? await this.store.readAll({
+                fromPosition: status.position === undefined ? 'start' : status.position + 1n,
+                maxCount: LAG_COUNT_CAP,
+              })
+            : [];
+        const msBehind =
+          head && behind.length > 0 ? Date.parse(head.recordedAt) - Date.parse(behind[0]!.recordedAt) : 0;
+        return {
+          ...status,
+          head: head?.position,
+          eventsBehind: behind.length,
+          msBehind: Math.max(0, msBehind),
+        };
+      }),
+    );
+  }
+
+  /**
+   * Rebuilds one projection from zero (the others keep running): empties the view, re-reads `$all`
+   * in pages, reporting progress, then follows live events again.
+   */
+  async rebuild(
+    name: string,
+    onProgress: (progress: RebuildProgress) => void = () => {},
+  ): Promise<ProjectionStatus> {
+    const worker = this.#worker(name);
+    await worker.stop();
+    worker.reset();
+    const [last] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
+    const head = last?.position ?? 0n;
+    const started = this.clock();
+    let events = 0;
+    let from: bigint | 'start' = 'start';
+    for (;;) {
+      const page = await this.store.readAll({ fromPosition: from, maxCount: REBUILD_PAGE });
+      if (page.length === 0) break;
+      worker.apply(page);
+      events += page.length;
+      const position = page[page.length - 1]!.position;
+      from = position + 1n;
+      const seconds = Math.max(1e-3, (this.clock() - started) / 1000);
+      const rate = events / seconds;
+      const fraction = head > 0n ? Number((position * 10_000n) / head) / 10_000 : 1;
+      onProgress({
+        name,
+        position,
+        head,
+        events,
+        eventsPerSecond: rate,
+        etaSeconds: fraction > 0 ? (seconds / fraction) * (1 - Math.min(1, fraction)) : undefined,
+      });
+      if (page.length < REBUILD_PAGE) break;
+    }
+    worker.start();
+    return worker.status();
+  }
+
+  #worker(name: string): ProjectionWorker {
+    const worker = this.#workers.get(name);
+    if (!worker) {
+      throw new BzzzError(
+        'INVALID_PARAMETERS',
+        `no projection "${name}"; known: ${[...this.#workers.keys()].join(', ')}`,
+      );
+    }
+    return worker;
+  }
+}

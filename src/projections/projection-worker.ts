@@ -1,0 +1,168 @@
+import type Database from 'better-sqlite3';
+import type { EventStore } from '../events/event-store.js';
+import type { RecordedEvent, Subscription } from '../events/types.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
+import type { ProjectionDefinition, ProjectionWriter } from './projection.js';
+
+const MAX_BATCH = 1000;
+const DRAINED = Symbol('drained');
+
+/** Where a projection stands: for lag reports and health. */
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  state: 'starting' | 'running' | 'failed' | 'stopped';
+  position: bigint | undefined;
+  events: number;
+  /** `recordedAt` of the last event the view reflects. */
+  lastRecordedAt: string | undefined;
+  error?: string;
+}
+
+/**
+ * Follows `$all` for one projection: applies events in batches, each batch and the checkpoint in one
+ * transaction. A failing `apply` rolls its batch back and stops the projection (state `failed`) rather
+ * than leave a half-applied view.
+ */
+export class ProjectionWorker {
+  #writer: ProjectionWriter;
+  #checkpoint: Checkpoint;
+  #subscription: Subscription | undefined;
+  #loop: Promise<void> | undefined;
+  #state: ProjectionStatus['state'] = 'starting';
+  #error: string | undefined;
+  #lastRecordedAt: string | undefined;
+  readonly #types: ReadonlySet<string> | undefined;
+  readonly #waiters = new Set<() => void>();
+  readonly #applyBatch: (events: readonly RecordedEvent[]) => void;
+
+  constructor(
+    readonly definition: ProjectionDefinition,
+    private readonly db: Database.Database,
+    private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.#writer = definition.open(db);
+    this.#types = definition.eventTypes && new Set(definition.eventTypes);
+    const stored = checkpoints.get(definition.name);
+    this.#checkpoint = stored ?? { version: definition.version, position: undefined, events: 0 };
+    if (!stored || stored.version !== definition.version) this.reset();
+    this.#applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
+      let applied = 0;
+      for (const event of events) {
+        if (this.#types && !this.#types.has(event.type)) continue;
+        this.#writer.apply(event);
+        applied++;
+      }
+      const last = events[events.length - 1];
+      const next = { ...this.#checkpoint, position: last?.position ?? this.#checkpoint.position };
+      next.events += applied;
+      this.checkpoints.put(definition.name, next, this.clock());
+      this.#checkpoint = next;
+      this.#lastRecordedAt = last?.recordedAt ?? this.#lastRecordedAt;
+    });
+  }
+
+  get position(): bigint | undefined {
+    return this.#checkpoint.position;
+  }
+
+  status(): ProjectionStatus {
+    const status: ProjectionStatus = {
+      name: this.definition.name,
+      version: this.definition.version,
+      state: this.#state,
+      position: this.#checkpoint.position,
+      events: this.#checkpoint.events,
+      lastRecordedAt: this.#lastRecordedAt,
+    };
+    if (this.#error) status.error = this.#error;
+    return status;
+  }
+
+  /** Empties the view and its checkpoint (the worker must not be running). */
+  reset(): void {
+    this.db.transaction(() => {
+      this.#writer.reset();
+      this.#checkpoint = { version: this.definition.version, position: undefined, events: 0 };
+      this.checkpoints.put(this.definition.name, this.#checkpoint, this.clock());
+    })();
+  }
+
+  /** Applies already-read events (rebuilds read `$all` in pages and feed them here). */
+  apply(events: readonly RecordedEvent[]): void {
+    if (events.length > 0) this.#applyBatch(events);
+    this.#notify();
+  }
+
+  start(): void {
+    const from = this.#checkpoint.position;
+    this.#subscription = this.store.subscribeToAll({ from: from === undefined ? 'start' : { after: from } });
+    this.#state = 'running';
+    this.#loop = this.#follow(this.#subscription);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'running') this.#state = 'stopped';
+    await this.#subscription?.close();
+    await this.#loop;
+    this.#notify();
+  }
+
+  /** Resolves once the view reflects `position`; rejects if the projection fails or stops first. */
+  reached(position: bigint): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#checkpoint.position !== undefined && this.#checkpoint.position >= position) resolve();
+        else if (this.#state === 'failed' || this.#state === 'stopped') {
+          reject(
+            new Error(
+              `projection ${this.definition.name} is ${this.#state}${this.#error ? `: ${this.#error}` : ''}`,
+            ),
+          );
+        } else return;
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  async #follow(subscription: Subscription): Promise<void> {
+    const iterator = subscription[Symbol.asyncIterator]();
+    try {
+      let next = iterator.next();
+      for (;;) {
+        const first = await next;
+        if (first.done) return;
+        const batch = [first.value];
+        next = iterator.next();
+        // Take what is already there without waiting: a batch per turn of the event loop.
+        while (batch.length < MAX_BATCH) {
+          const more = await Promise.race([
+            next,
+            new Promise<typeof DRAINED>((r) => setImmediate(r, DRAINED)),
+          ]);
+          if (more === DRAINED) break;
+          if (more.done) break;
+          batch.push(more.value);
+          next = iterator.next();
+        }
+        this.apply(batch);
+      }
+    } catch (error) {
+      if (this.#state === 'running') {
+        this.#state = 'failed';
+        this.#error = error instanceof Error ? error.message : String(error);
+        await subscription.close();
+      }
+    } finally {
+      this.#notify();
+    }
+  }
+
+  #notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}

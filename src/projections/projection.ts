@@ -1,0 +1,22 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../events/types.js';
+
+/**
+ * A read model folded from `$all`. The runner calls `apply` inside a transaction that also stores the
+ * projection's checkpoint, so each event affects the view exactly once, across crashes.
+ */
+export interface ProjectionDefinition {
+  name: string;
+  /** Bump when `apply` would build a different view: the view then rebuilds itself on start. */
+  version: number;
+  /** Event types the projection reads (others are skipped cheaply); all when absent. */
+  eventTypes?: readonly string[];
+  /** Creates the projection's tables (idempotent) and prepares its statements. */
+  open(db: Database.Database): ProjectionWriter;
+}
+
+export interface ProjectionWriter {
+  /** Empties the view (before a rebuild). */
+  reset(): void;
+  apply(event: RecordedEvent): void;
+}

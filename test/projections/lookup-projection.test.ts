@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAddress } from '../../src/actors/address.js';
+import { ActorSystem, type CommandResult } from '../../src/actors/actor-system.js';
+import { actorKinds } from '../../src/actors/kinds.js';
+import type { RecordedEvent } from '../../src/events/types.js';
+import { lookupProjection } from '../../src/projections/lookup/lookup-projection.js';
+import { getAgent, lookupAgents, lookupQuery } from '../../src/projections/lookup/lookup-queries.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import { openReadModelDatabase } from '../../src/projections/read-model-db.js';
+import { tempStore } from '../support/temp-store.js';
+
+describe('lookup projection', () => {
+  let temp: ReturnType<typeof tempStore>;
+  let system: ActorSystem;
+  let runner: ProjectionRunner;
+  let db: ReturnType<typeof openReadModelDatabase>;
+  const send = (id: string, command: { type: string; [k: string]: unknown }) =>
+    system.send('agent', id, command);
+  const settle = async (result: CommandResult) => runner.waitFor(result.position);
+
+  beforeEach(() => {
+    temp = tempStore('bzzz-lookup-');
+    const store = temp.open();
+    system = new ActorSystem({ store, kinds: actorKinds });
+    db = openReadModelDatabase(':memory:');
+    runner = new ProjectionRunner(store, db, [lookupProjection]);
+    runner.start();
+  });
+  afterEach(async () => {
+    await runner.stop();
+    db.close();
+    await temp.dispose();
+  });
+
+  async function team() {
+    await send('architect-001', {
+      type: 'AnnounceAgent',
+      role: 'architect',
+      capabilities: ['system_design', 'api_design'],
+      project: 'myproject',
+    });
+    await send('architect-002', {
+      type: 'AnnounceAgent',
+      role: 'architect',
+      capabilities: ['system_design'],
+      project: 'other',
+    });
+    await send('reviewer-001', {
+      type: 'AnnounceAgent',
+      role: 'reviewer',
+      capabilities: ['code_review'],
+      specialization: 'security',
+      project: 'myproject',
+    });
+    return send('tester-001', {
+      type: 'AnnounceAgent',
+      role: 'tester',
+      capabilities: ['e2e'],
+      project: 'myproject',
+      max_tasks: 1,
+    });
+  }
+
+  it('finds an agent right after announcing it (read-your-writes)', async () => {
+    const result = await send('architect-001', {
+      type: 'AnnounceAgent',
+      role: 'architect',
+      capabilities: ['api_design'],
+    });
+    await settle(result);
+    expect(getAgent(db, 'architect-001')).toMatchObject({
+      id: 'architect-001',
+      role: 'architect',
+      capabilities: ['api_design'],
+      status: 'idle',
+      available: true,
+      performance: 0.5,
+      node_id: '12D3KooWTestNode',
+      score: 70,
+    });
+  });
+
+  it('matches semantic addresses with wildcards, projects and tasks', async () => {
+    await settle(await team());
+    const ids = (address: string) => lookupAgents(db, parseAddress(address)).map((m) => m.id);
+    expect(ids('bzzz://*:architect@*')).toEqual(['architect-001', 'architect-002']);
+    expect(ids('bzzz://*:architect@myproject')).toEqual(['architect-001']);
+    expect(ids('bzzz://*:architect@myproject:api_design')).toEqual(['architect-001']);
+    expect(ids('bzzz://*:*@myproject:security')).toEqual(['reviewer-001']);
+    expect(ids('bzzz://*-001:*@*')).toEqual(['architect-001', 'reviewer-001', 'tester-001']);
+    expect(ids('bzzz://arch*')).toEqual(['architect-001', 'architect-002']);
+    expect(ids('bzzz://*:devops@*')).toEqual([]);
+  });
+
+  it('applies the filter criteria and ranks by the documented score', async () => {
+    await team();
+    await send('tester-001', { type: 'AssignTask', task_id: 't1', task_type: 'code_review' });
+    await send('architect-002', { type: 'AssignTask', task_id: 't2', task_type: 'architecture_analysis' });
+    await send('architect-002', {
+      type: 'CompleteTask',
+      task_id: 't2',
+      result: 'ok',
+      usage: { prompt_tokens: 1, completion_tokens: 1 },
+    });
+    await send('architect-001', { type: 'AssignTask', task_id: 't3', task_type: 'architecture_analysis' });
+    await settle(await send('architect-001', { type: 'FailTask', task_id: 't3', reason: 'timeout' }));
+    const all = lookupAgents(db, parseAddress('bzzz://*'));
+    expect(all.map((m) => [m.id, m.score])).toEqual([
+      ['architect-002', 80],
+      ['reviewer-001', 70],
+      ['architect-001', 60],
+      ['tester-001', 30],
+    ]);
+    expect(all.find((m) => m.id === 'tester-001')).toMatchObject({
+      status: 'busy',
+      available: false,
+      current_tasks: 1,
+    });
+    const available = lookupAgents(db, parseAddress('bzzz://*'), { availability: true });
+    expect(available.map((m) => m.id)).not.toContain('tester-001');
+    const proven = lookupAgents(db, parseAddress('bzzz://*'), { performance_threshold: 0.6 });
+    expect(proven.map((m) => m.id)).toEqual(['architect-002']);
+    const experts = lookupAgents(db, parseAddress('bzzz://*'), {
+      expertise: ['system_design', 'api_design'],
+    });
+    expect(experts.map((m) => m.id)).toEqual(['architect-001']);
+  });
+
+  it('follows statuses: offline, error, recovery and retirement', async () => {
+    await team();
+    await send('reviewer-001', { type: 'ReportError', code: 'E', message: 'broken' });
+    await settle(await send('tester-001', { type: 'RetireAgent' }));
+    expect(getAgent(db, 'reviewer-001')).toMatchObject({ status: 'error', available: false });
+    expect(lookupAgents(db, parseAddress('bzzz://tester-001'))).toEqual([]);
+    expect(lookupAgents(db, parseAddress('bzzz://tester-001'), { include_retired: true })).toHaveLength(1);
+    await settle(await send('reviewer-001', { type: 'RecoverAgent' }));
+    expect(getAgent(db, 'reviewer-001')).toMatchObject({ status: 'idle', available: true });
+  });
+
+  it('answers from an index range at 10,000 agents, never a full scan', () => {
+    const writer = lookupProjection.open(db);
+    const roles = ['architect', 'reviewer', 'developer', 'tester', 'devops'];
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++)
+        writer.apply(announced(`a${i}`, roles[i % 5]!, [`cap-${i % 50}`], `p${i % 20}`, i));
+    })();
+    const plan = (address: string, criteria = {}) => {
+      const matches = lookupAgents(db, parseAddress(address), criteria);
+      return { count: matches.length, ...explain(db, address, criteria) };
+    };
+    expect(plan('bzzz://*:architect@*')).toMatchObject({ count: 100, fullScan: false });
+    expect(plan('bzzz://*:*@p3')).toMatchObject({ fullScan: false });
+    expect(plan('bzzz://a42')).toMatchObject({ count: 1, fullScan: false });
+    expect(plan('bzzz://a4*')).toMatchObject({ fullScan: false });
+    expect(lookupAgents(db, parseAddress('bzzz://*:reviewer@p1'))).toHaveLength(100);
+    // The detector itself: asking for every agent has to read them all.
+    expect(plan('bzzz://*')).toMatchObject({ fullScan: true });
+  });
+});
+
+function announced(
+  id: string,
+  role: string,
+  capabilities: string[],
+  project: string,
+  n: number,
+): RecordedEvent {
+  return {
+    id: randomUUID(),
+    stream: `agent-${id}`,
+    revision: 0,
+    position: BigInt(n + 1),
+    type: 'AgentAnnounced',
+    data: {
+      agent_id: id,
+      role,
+      capabilities,
+      specialization: '',
+      max_tasks: 3,
+      model: null,
+      system_prompt: null,
+      cost_limits: null,
+      project,
+      owner: null,
+      heartbeat_timeout_s: 90,
+      announced_at: '2026-01-01T00:00:00.000Z',
+    },
+    metadata: {
+      correlationId: 'c',
+      causationId: 'c',
+      author: 'node-x',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+    },
+    recordedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+/** Whether SQLite plans a full scan of lookup_agents for this lookup (index searches are fine). */
+function explain(db: ReturnType<typeof openReadModelDatabase>, address: string, criteria: object) {
+  const { sql, parameters } = lookupQuery(parseAddress(address), criteria);
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters, 100) as { detail: string }[];
+  return { fullScan: rows.some((row) => /^SCAN a\b/.test(row.detail)), plan: rows.map((row) => row.detail) };
+}
