@@ -5,6 +5,13 @@ import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { ProjectionDefinition, ProjectionWriter } from './projection.js';
 
 const MAX_BATCH = 1000;
+
+/** The stored checkpoint is not the one this worker last wrote. */
+class CheckpointMoved extends Error {
+  constructor(readonly stored: Checkpoint | undefined) {
+    super('the projection checkpoint was moved by another writer');
+  }
+}
 const DRAINED = Symbol('drained');
 
 /** Where a projection stands: for lag reports and health. */
@@ -49,6 +56,11 @@ export class ProjectionWorker {
     this.#checkpoint = stored ?? { version: definition.version, position: undefined, events: 0 };
     if (!stored || stored.version !== definition.version) this.reset();
     this.#applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
+      // Another process (a CLI rebuild) may have moved the view under us: never apply on top of it.
+      const stored = this.checkpoints.get(definition.name);
+      if (stored?.version !== this.#checkpoint.version || stored.position !== this.#checkpoint.position) {
+        throw new CheckpointMoved(stored);
+      }
       let applied = 0;
       for (const event of events) {
         if (this.#types && !this.#types.has(event.type)) continue;
@@ -149,7 +161,14 @@ export class ProjectionWorker {
           batch.push(more.value);
           next = iterator.next();
         }
-        this.apply(batch);
+        try {
+          this.apply(batch);
+        } catch (error) {
+          if (!(error instanceof CheckpointMoved)) throw error;
+          await subscription.close();
+          this.#resync(error.stored);
+          return;
+        }
       }
     } catch (error) {
       if (this.#state === 'running') {
@@ -160,6 +179,16 @@ export class ProjectionWorker {
     } finally {
       this.#notify();
     }
+  }
+
+  /** Takes up the view from where the database says it is and follows `$all` from there. */
+  #resync(stored: Checkpoint | undefined): void {
+    if (!stored || stored.version !== this.definition.version) {
+      this.reset();
+    } else {
+      this.#checkpoint = stored;
+    }
+    if (this.#state === 'running') this.start();
   }
 
   #notify(): void {

@@ -138,4 +138,25 @@ describe('projection runner', () => {
     await runner.waitFor(more.position);
     expect(runner.status()[0]).toMatchObject({ state: 'running', position: more.position });
   });
+
+  it('never applies on top of a view another process rebuilt (it takes up the stored checkpoint)', async () => {
+    const path = `${temp.dir}/shared-read.db`;
+    const serverDb = openReadModelDatabase(path);
+    const server = start(serverDb);
+    const first = await append('a', [1, 2]);
+    await server.waitFor(first.position);
+    await server.stop();
+    // While the server is not looking, a CLI in another process appends and rebuilds the view.
+    const next = await append('a', [3]);
+    const cliDb = openReadModelDatabase(path);
+    const cli = new ProjectionRunner(store, cliDb, [countingProjection()]);
+    await cli.rebuild('counting');
+    await cli.stop();
+    cliDb.close();
+    server.start();
+    const last = await append('a', [4]);
+    await server.waitFor(last.position);
+    expect(counts(serverDb)).toEqual([{ stream: 'a', events: 4, total: 10 }]);
+    expect(next.position < last.position).toBe(true);
+  });
 });
