@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { type ActorRuntime, startActorRuntime } from '../actors/actor-runtime.js';
+import type { Clock } from '../actors/clock.js';
+import type { EffectHandler } from '../actors/effects.js';
+import { actorKinds } from '../actors/kinds.js';
+import type { BzzzConfig } from '../config/config.js';
+import type { EventStore } from '../events/event-store.js';
+import { openEventStore } from '../events/open-store.js';
+import { type NodeIdentity, loadOrCreateNodeIdentity } from '../identity/node-identity.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { projections } from '../projections/projections.js';
+import { openReadModelDatabase } from '../projections/read-model-db.js';
+
+/** Everything one bzzz node runs, wired in the order of the flow: store → actors → projections. */
+export interface BzzzNode {
+  identity: NodeIdentity;
+  store: EventStore;
+  actors: ActorRuntime;
+  readModel: Database.Database;
+  projections: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  clock?: Clock;
+  effects?: Readonly<Record<string, EffectHandler>>;
+  onError?: (error: unknown) => void;
+}
+
+/** The files a node keeps beside its store: the actors' cache and the read models. */
+export function nodePaths(config: BzzzConfig) {
+  return {
+    runtimeDb: join(config.dataDir, 'runtime.db'),
+    readModelDb: join(config.dataDir, 'read-model.db'),
+  };
+}
+
+/** Opens the store and starts the actor runtime and the projections. */
+export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): BzzzNode {
+  const identity = loadOrCreateNodeIdentity(config.dataDir);
+  const store = openEventStore(config, identity.nodeId);
+  const paths = nodePaths(config);
+  const actors = startActorRuntime({
+    store,
+    kinds: actorKinds,
+    runtimeDbPath: paths.runtimeDb,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.effects ? { effects: options.effects } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const readModel = openReadModelDatabase(paths.readModelDb);
+  const runner = new ProjectionRunner(store, readModel, projections);
+  runner.start();
+  return {
+    identity,
+    store,
+    actors,
+    readModel,
+    projections: runner,
+    async close() {
+      await runner.stop();
+      await actors.close();
+      readModel.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * For one-shot commands (reports, listings): opens the store and the read models, brings every view
+ * up to the head of `$all`, and stops following.
+ */
+export async function openCaughtUpReadModel(
+  config: BzzzConfig,
+): Promise<{ readModel: Database.Database; close(): Promise<void> }> {
+  const identity = loadOrCreateNodeIdentity(config.dataDir);
+  const store = openEventStore(config, identity.nodeId);
+  const readModel = openReadModelDatabase(nodePaths(config).readModelDb);
+  const runner = new ProjectionRunner(store, readModel, projections);
+  runner.start();
+  const [head] = await store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
+  await runner.waitFor(head?.position, 10 * 60_000);
+  await runner.stop();
+  return {
+    readModel,
+    async close() {
+      readModel.close();
+      await store.close();
+    },
+  };
+}
