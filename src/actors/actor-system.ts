@@ -320,12 +320,17 @@ export class ActorSystem {
     events: CommandResult['events'],
     position?: bigint,
   ): CommandResult {
+    let view: JsonObject | undefined;
     const result: CommandResult = {
       stream: cell.stream,
       actorId: cell.actorId,
       events,
       revision: folded.revision,
-      state: cell.kind.view(folded.state),
+      // Built on first read: most senders need only the revision and the position.
+      get state() {
+        view ??= cell.kind.view(folded.state);
+        return view;
+      },
     };
     if (position !== undefined) result.position = position;
     return result;

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 
+type Deadlines = readonly { key: string; dueAt: number }[];
+
 export interface DueDeadline {
   stream: string;
   key: string;
@@ -14,11 +16,7 @@ export class DeadlineIndex {
   readonly #earliest: Database.Statement<[], { dueAt: number | null }>;
   readonly #getCheckpoint: Database.Statement<[string], { position: string }>;
   readonly #setCheckpoint: Database.Statement<[string, string]>;
-  readonly #replace: (
-    stream: string,
-    deadlines: readonly { key: string; dueAt: number }[],
-    position?: bigint,
-  ) => void;
+  readonly #replace: (entries: Iterable<readonly [string, Deadlines]>, position?: bigint) => void;
 
   constructor(
     db: Database.Database,
@@ -34,16 +32,23 @@ export class DeadlineIndex {
     this.#setCheckpoint = db.prepare(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
-    this.#replace = db.transaction((stream, deadlines, position) => {
-      this.#deleteStream.run(stream);
-      for (const deadline of deadlines) this.#insert.run(stream, deadline.key, deadline.dueAt);
-      if (position !== undefined) this.#setCheckpoint.run(this.name, position.toString());
-    });
+    this.#replace = db.transaction(
+      (
+        entries: Iterable<readonly [string, readonly { key: string; dueAt: number }[]]>,
+        position?: bigint,
+      ) => {
+        for (const [stream, deadlines] of entries) {
+          this.#deleteStream.run(stream);
+          for (const deadline of deadlines) this.#insert.run(stream, deadline.key, deadline.dueAt);
+        }
+        if (position !== undefined) this.#setCheckpoint.run(this.name, position.toString());
+      },
+    );
   }
 
-  /** Replaces a stream's deadlines, and advances the checkpoint in the same transaction when given. */
-  replace(stream: string, deadlines: readonly { key: string; dueAt: number }[], position?: bigint): void {
-    this.#replace(stream, deadlines, position);
+  /** Replaces the deadlines of some streams, and advances the checkpoint, in one transaction. */
+  replace(entries: Iterable<readonly [string, Deadlines]>, position?: bigint): void {
+    this.#replace(entries, position);
   }
 
   due(now: number, limit = 256): DueDeadline[] {

@@ -1,16 +1,22 @@
 import type { EventStore } from '../events/event-store.js';
 import type { Subscription } from '../events/types.js';
-import type { AnyActorKind } from './actor-kind.js';
 import type { ActorSystem } from './actor-system.js';
+import type { AnyActorKind } from './actor-kind.js';
 import type { TimerHandle } from './clock.js';
 import type { DeadlineIndex } from './deadline-index.js';
 import type { Folded } from './rehydrate.js';
+
+type Deadlines = readonly { key: string; dueAt: number }[];
 
 /**
  * Durable timers. Deadlines are derived from each actor's state and kept in an index that follows
  * `$all` from a checkpoint, so they survive restarts, cover events written by other processes, and
  * fire at once when overdue. A fired deadline goes through the actor's mailbox, which re-derives it
  * from the current state: a stale index entry can never append a wrong event.
+ *
+ * Writes are batched: the states this process adopts and the events `$all` brings are collected and
+ * written with the checkpoint in one transaction per turn of the event loop; events whose state this
+ * process already recorded when adopting it are not folded again.
  */
 export class DeadlineTracker {
   #subscription: Subscription | undefined;
@@ -19,8 +25,13 @@ export class DeadlineTracker {
   #armedAt: number | undefined;
   #firing = false;
   #processed: bigint | undefined;
-  readonly #waiters = new Set<() => void>();
   #stopped = false;
+  readonly #pending = new Map<string, Deadlines>();
+  #pendingCheckpoint: bigint | undefined;
+  #flushScheduled = false;
+  /** Streams whose deadlines this process wrote when adopting their state, at that revision. */
+  readonly #recorded = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
 
   constructor(
     private readonly system: ActorSystem,
@@ -48,6 +59,7 @@ export class DeadlineTracker {
     if (this.#timer) this.system.clock.clearTimer(this.#timer);
     await this.#subscription?.close();
     await this.#following;
+    this.#flush();
   }
 
   /** Resolves once the index reflects every event up to `position`. */
@@ -70,6 +82,7 @@ export class DeadlineTracker {
     this.#firing = true;
     try {
       for (;;) {
+        this.#flush();
         const due = this.index.due(this.system.clock.now());
         if (due.length === 0) break;
         for (const deadline of due) {
@@ -77,7 +90,7 @@ export class DeadlineTracker {
           // Nothing appended: the entry was stale; re-derive it from the current state.
           if (result.events.length === 0) {
             const { kind, folded } = await this.system.refresh(deadline.stream, result.revision);
-            this.#record(deadline.stream, kind, folded);
+            this.#pending.set(deadline.stream, kind.deadlines?.(folded.state) ?? []);
           }
         }
       }
@@ -92,11 +105,15 @@ export class DeadlineTracker {
   async #follow(subscription: Subscription): Promise<void> {
     try {
       for await (const event of subscription) {
-        const { kind, folded } = await this.system.refresh(event.stream, event.revision);
-        this.index.replace(event.stream, kind.deadlines?.(folded.state) ?? [], event.position);
-        this.#processed = event.position;
-        for (const waiter of [...this.#waiters]) waiter();
-        this.#arm();
+        const recorded = this.#recorded.get(event.stream);
+        if (recorded !== undefined && recorded >= event.revision) {
+          if (recorded === event.revision) this.#recorded.delete(event.stream);
+        } else {
+          const { kind, folded } = await this.system.refresh(event.stream, event.revision);
+          this.#pending.set(event.stream, kind.deadlines?.(folded.state) ?? []);
+        }
+        this.#pendingCheckpoint = event.position;
+        this.#scheduleFlush();
       }
     } catch (error) {
       if (!this.#stopped) this.onError(error);
@@ -105,8 +122,35 @@ export class DeadlineTracker {
 
   #record(stream: string, kind: AnyActorKind, folded: Folded): void {
     if (!kind.deadlines) return;
-    this.index.replace(stream, kind.deadlines(folded.state));
-    this.#arm();
+    this.#pending.set(stream, kind.deadlines(folded.state));
+    this.#recorded.set(stream, Math.max(this.#recorded.get(stream) ?? -1, folded.revision));
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      try {
+        this.#flush();
+        this.#arm();
+      } catch (error) {
+        this.onError(error);
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.size === 0 && this.#pendingCheckpoint === undefined) return;
+    const checkpoint = this.#pendingCheckpoint;
+    this.index.replace(this.#pending, checkpoint);
+    this.#pending.clear();
+    this.#pendingCheckpoint = undefined;
+    if (checkpoint !== undefined) {
+      this.#processed = checkpoint;
+      for (const waiter of [...this.#waiters]) waiter();
+    }
   }
 
   #arm(): void {

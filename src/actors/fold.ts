@@ -4,11 +4,11 @@ import {
   type EventFromLogic,
   initialTransition,
   type SnapshotFrom,
-  transition,
 } from 'xstate';
 import type { JsonObject } from '../events/json.js';
 import type { ActorKind, CommandInput, DecideContext } from './actor-kind.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
+import { transitionPure } from './transition-scope.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- folding is the same for every command type.
 type Kind<M extends AnyStateMachine> = ActorKind<M, any>;
@@ -25,7 +25,7 @@ export function initialState<M extends AnyStateMachine>(kind: Kind<M>, actorId: 
 }
 
 /**
- * Folds one event into a state with XState's pure `transition`. An event the machine does not accept
+ * Folds one event into a state with XState's pure transition (see transition-scope.ts). An event the machine does not accept
  * in this state is an INVALID_TRANSITION naming the state. Returns the actions instead of running them.
  */
 export function applyEvent<M extends AnyStateMachine>(
@@ -33,16 +33,17 @@ export function applyEvent<M extends AnyStateMachine>(
   state: SnapshotFrom<M>,
   event: EventFromLogic<M>,
 ): [SnapshotFrom<M>, EffectRequest[]] {
-  const snapshot = state as AnyMachineSnapshot;
-  if (!snapshot.can(event)) {
+  const [next, actions] = transitionPure(kind.machine, kind.input('fold'), state, event);
+  // XState hands back the same snapshot when no transition was taken; can() confirms on that rare path.
+  if (next === state && !(state as AnyMachineSnapshot).can(event)) {
+    const value = (state as AnyMachineSnapshot).value;
     throw new DomainError(
       DomainErrorCode.InvalidTransition,
-      `${kind.category} cannot take ${event.type} in state ${JSON.stringify(snapshot.value)}`,
-      { state: snapshot.value as JsonObject, event: event.type },
+      `${kind.category} cannot take ${event.type} in state ${JSON.stringify(value)}`,
+      { state: value as JsonObject, event: event.type },
     );
   }
-  const [next, actions] = transition(kind.machine, state, event);
-  return [next as SnapshotFrom<M>, actions.map((action) => ({ type: action.type, params: action.params }))];
+  return [next as SnapshotFrom<M>, actions];
 }
 
 /** Decides a command and folds the resulting events: what the runtime will append, and the state after. */
