@@ -14,6 +14,9 @@ import { applyEvent, decideAndApply, type EffectRequest, initialState, toStoredE
 import { catchUp, type Folded, MACHINE_VERSION_KEY, restoreSnapshot, snapshotOf } from './rehydrate.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
+/** Actor ids become stream names: the store's rules for stream names, checked before the store sees them. */
+const ACTOR_ID = /^[^\s\p{Cc}]{1,256}$/u;
+
 export interface ActorSystemOptions {
   store: EventStore;
   kinds: readonly AnyActorKind[];
@@ -339,8 +342,12 @@ export class ActorSystem {
   #cell(category: string, actorId: string): ActorCell {
     const kind = this.#kinds.get(category);
     if (!kind) throw new DomainError(DomainErrorCode.InvalidParameters, `no actor kind "${category}"`);
-    if (typeof actorId !== 'string' || actorId.length === 0) {
-      throw new DomainError(DomainErrorCode.InvalidParameters, `${category} id must be a non-empty string`);
+    if (typeof actorId !== 'string' || !ACTOR_ID.test(actorId)) {
+      throw new DomainError(
+        DomainErrorCode.InvalidParameters,
+        `${category} id ${JSON.stringify(actorId)} must be 1 to 256 characters without whitespace or control characters`,
+        { [`${category}_id`]: String(actorId) },
+      );
     }
     const stream = `${category}-${actorId}`;
     let cell = this.#cells.get(stream);
