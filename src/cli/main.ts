@@ -33,7 +33,7 @@ const READ_MODEL_COMMANDS: Record<string, ReadModelCommand> = {
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...args] = argv;
   try {
-    if (command === 'serve') return await serve(loadConfig());
+    if (command === 'serve') return await serve(loadConfig(), args);
     if (command === 'projections') return await runRebuild(args, loadConfig());
     const readModelCommand = READ_MODEL_COMMANDS[command];
     if (readModelCommand) return await withReadModel(readModelCommand, args);
