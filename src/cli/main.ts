@@ -1,10 +1,12 @@
-import { ConfigError, loadConfig } from '../config/config.js';
-import { BzzzError } from '../errors.js';
-import { openCaughtUpReadModel } from '../node/bzzz-node.js';
-import { type ListDeps, runAgents, runThreads } from './list-commands.js';
-import { runRebuild } from './rebuild-command.js';
-import { runReport } from './report-command.js';
-import { serve } from './serve.js';
+import { ConfigError, loadConfig } from "../config/config.js";
+import { BzzzError } from "../errors.js";
+import { openCaughtUpReadModel } from "../node/bzzz-node.js";
+import { type ListDeps, runAgents, runThreads } from "./list-commands.js";
+import { runAuditCommand } from "./audit-command.js";
+import { runRebuild } from "./rebuild-command.js";
+import { runReplayCommand } from "./replay-command.js";
+import { runReport } from "./report-command.js";
+import { serve } from "./serve.js";
 
 const USAGE = `usage: bzzz <command>
 
@@ -16,6 +18,13 @@ commands:
   report cost [--by model|agent|day|month|thread|task] [--since ISO] [--until ISO]
                                  token usage and cost (bzzz report --help for all options)
   projections rebuild [name]     rebuild read models from the event log, with progress
+  audit verify [--bundle PATH] [--json]
+                                 verify this node's audit trail (or an exported bundle, offline); exit 1 on failure
+  audit export PATH              write the trail as a portable bundle (docs/audit-bundle.md)
+  audit proof STREAM REVISION    inclusion proof of an event against the latest checkpoint
+  audit checkpoint               bring the trail up to date and sign a checkpoint now
+  replay STREAM [--at REV | --at-time ISO] [--format text|json]
+                                 an actor's events with its state after each, or its state at a point
   help                           show this text
 
 agents, threads and report accept --format table|json|csv.
@@ -31,13 +40,15 @@ const READ_MODEL_COMMANDS: Record<string, ReadModelCommand> = {
 
 /** The `bzzz` command. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command = 'help', ...args] = argv;
+  const [command = "help", ...args] = argv;
   try {
-    if (command === 'serve') return await serve(loadConfig(), args);
-    if (command === 'projections') return await runRebuild(args, loadConfig());
+    if (command === "serve") return await serve(loadConfig(), args);
+    if (command === "projections") return await runRebuild(args, loadConfig());
+    if (command === "audit") return await runAuditCommand(args, loadConfig());
+    if (command === "replay") return await runReplayCommand(args, loadConfig());
     const readModelCommand = READ_MODEL_COMMANDS[command];
     if (readModelCommand) return await withReadModel(readModelCommand, args);
-    if (command === 'help' || command === '--help' || command === '-h') {
+    if (command === "help" || command === "--help" || command === "-h") {
       console.log(USAGE);
       return 0;
     }
@@ -53,7 +64,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Runs a listing or report on read models brought up to the head of the log first. */
-async function withReadModel(command: ReadModelCommand, args: readonly string[]): Promise<number> {
+async function withReadModel(
+  command: ReadModelCommand,
+  args: readonly string[],
+): Promise<number> {
   const { readModel, close } = await openCaughtUpReadModel(loadConfig());
   try {
     return command(args, {

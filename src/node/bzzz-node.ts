@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type ActorRuntime, startActorRuntime } from '../actors/actor-runtime.js';
 import type { Clock } from '../actors/clock.js';
+import { startTrailService, type TrailService } from '../audit/trail-service.js';
 import type { EffectHandler } from '../actors/effects.js';
 import { actorKinds } from '../actors/kinds.js';
 import type { BzzzConfig } from '../config/config.js';
@@ -12,13 +13,15 @@ import { ProjectionRunner } from '../projections/projection-runner.js';
 import { projections } from '../projections/projections.js';
 import { openReadModelDatabase } from '../projections/read-model-db.js';
 
-/** Everything one bzzz node runs, wired in the order of the flow: store → actors → projections. */
+/** Everything one bzzz node runs, wired in the order of the flow: store → trail, actors → projections. */
 export interface BzzzNode {
   identity: NodeIdentity;
   store: EventStore;
   actors: ActorRuntime;
   readModel: Database.Database;
   projections: ProjectionRunner;
+  /** The node's audit trail: leaves indexed as events are appended, checkpoints signed. */
+  trail: TrailService;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,12 @@ export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): Bz
   const identity = loadOrCreateNodeIdentity(config.dataDir);
   const store = openEventStore(config, identity.nodeId);
   const paths = nodePaths(config);
+  const trail = startTrailService({
+    dataDir: config.dataDir,
+    store,
+    identity,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
   const actors = startActorRuntime({
     store,
     kinds: actorKinds,
@@ -58,9 +67,12 @@ export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): Bz
     actors,
     readModel,
     projections: runner,
+    trail,
     async close() {
       await runner.stop();
       await actors.close();
+      // After the actors: the last checkpoint covers their last events. Never rejects.
+      await trail.close();
       readModel.close();
       await store.close();
     },
