@@ -1,12 +1,12 @@
-import { ConfigError, loadConfig } from "../config/config.js";
-import { BzzzError } from "../errors.js";
-import { openCaughtUpReadModel } from "../node/bzzz-node.js";
-import { type ListDeps, runAgents, runThreads } from "./list-commands.js";
-import { runAuditCommand } from "./audit-command.js";
-import { runRebuild } from "./rebuild-command.js";
-import { runReplayCommand } from "./replay-command.js";
-import { runReport } from "./report-command.js";
-import { serve } from "./serve.js";
+import { ConfigError, loadConfig } from '../config/config.js';
+import { BzzzError } from '../errors.js';
+import { openCaughtUpReadModel } from '../node/bzzz-node.js';
+import { type ListDeps, runAgents, runThreads } from './list-commands.js';
+import { runAuditCommand } from './audit-command.js';
+import { runRebuild } from './rebuild-command.js';
+import { runReplayCommand } from './replay-command.js';
+import { runReport } from './report-command.js';
+import { serve } from './serve.js';
 
 const USAGE = `usage: bzzz <command>
 
@@ -40,15 +40,15 @@ const READ_MODEL_COMMANDS: Record<string, ReadModelCommand> = {
 
 /** The `bzzz` command. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command = "help", ...args] = argv;
+  const [command = 'help', ...args] = argv;
   try {
-    if (command === "serve") return await serve(loadConfig(), args);
-    if (command === "projections") return await runRebuild(args, loadConfig());
-    if (command === "audit") return await runAuditCommand(args, loadConfig());
-    if (command === "replay") return await runReplayCommand(args, loadConfig());
+    if (command === 'serve') return await serve(loadConfig(), args);
+    if (command === 'projections') return await runRebuild(args, loadConfig());
+    if (command === 'audit') return await runAuditCommand(args, loadConfig());
+    if (command === 'replay') return await runReplayCommand(args, loadConfig());
     const readModelCommand = READ_MODEL_COMMANDS[command];
     if (readModelCommand) return await withReadModel(readModelCommand, args);
-    if (command === "help" || command === "--help" || command === "-h") {
+    if (command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
       return 0;
     }
@@ -64,10 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Runs a listing or report on read models brought up to the head of the log first. */
-async function withReadModel(
-  command: ReadModelCommand,
-  args: readonly string[],
-): Promise<number> {
+async function withReadModel(command: ReadModelCommand, args: readonly string[]): Promise<number> {
   const { readModel, close } = await openCaughtUpReadModel(loadConfig());
   try {
     return command(args, {
