@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { BzzzError } from '../errors.js';
 import { openCaughtUpReadModel } from '../node/bzzz-node.js';
 import { type ListDeps, runAgents, runThreads } from './list-commands.js';
+import { runMcpStdio } from './mcp-command.js';
 import { runAuditCommand } from './audit-command.js';
 import { runRebuild } from './rebuild-command.js';
 import { runReplayCommand } from './replay-command.js';
@@ -12,6 +13,8 @@ const USAGE = `usage: bzzz <command>
 
 commands:
   serve                          run the node (store, actors, projections, HTTP) until SIGINT/SIGTERM
+                                 MCP at /mcp (Streamable HTTP) and /mcp/ws (WebSocket)
+  mcp                            run the node as an MCP server over stdio (for desktop clients)
   agents [address]               list agents matching a bzzz:// address (default: all), best first
   threads [--status S] [--participant ID] [--project P]
                                  list conversation threads, latest activity first
@@ -43,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...args] = argv;
   try {
     if (command === 'serve') return await serve(loadConfig(), args);
+    if (command === 'mcp') return await runMcpStdio(loadConfig(), args);
     if (command === 'projections') return await runRebuild(args, loadConfig());
     if (command === 'audit') return await runAuditCommand(args, loadConfig());
     if (command === 'replay') return await runReplayCommand(args, loadConfig());

@@ -9,6 +9,7 @@ import type { BzzzConfig } from '../config/config.js';
 import type { EventStore } from '../events/event-store.js';
 import { openEventStore } from '../events/open-store.js';
 import { type NodeIdentity, loadOrCreateNodeIdentity } from '../identity/node-identity.js';
+import { createLlmService, type LlmService } from '../llm/llm-service.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { projections } from '../projections/projections.js';
 import { openReadModelDatabase } from '../projections/read-model-db.js';
@@ -22,6 +23,8 @@ export interface BzzzNode {
   projections: ProjectionRunner;
   /** The node's audit trail: leaves indexed as events are appended, checkpoints signed. */
   trail: TrailService;
+  /** The LLM task runner with its budget guard (answers "not configured" without an API key). */
+  llm: LlmService;
   close(): Promise<void>;
 }
 
@@ -50,12 +53,21 @@ export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): Bz
     identity,
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  const clock = options.clock;
+  const llm = createLlmService({
+    config: config.llm,
+    store,
+    system: () => actors.system,
+    ...(clock ? { now: () => clock.now() } : {}),
+  });
   const actors = startActorRuntime({
     store,
     kinds: actorKinds,
     runtimeDbPath: paths.runtimeDb,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.effects ? { effects: options.effects } : {}),
+    ...(clock ? { clock } : {}),
+    // Always on: without an API key a task fails visibly (OPENAI_ERROR, not configured) instead of
+    // waiting forever; callers may replace any handler.
+    effects: { ...llm.effects, ...options.effects },
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const readModel = openReadModelDatabase(paths.readModelDb);
@@ -68,6 +80,7 @@ export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): Bz
     readModel,
     projections: runner,
     trail,
+    llm,
     async close() {
       await runner.stop();
       await actors.close();

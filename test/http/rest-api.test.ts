@@ -63,7 +63,8 @@ describe('read-only REST API over a real node', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bzzz-rest-'));
     const config = loadConfig({ BZZZ_STORE: `sqlite:${dir}/bzzz.db`, BZZZ_PORT: '0' });
-    node = startBzzzNode(config, { clock });
+    // Tasks here are completed by the test itself: no LLM runner.
+    node = startBzzzNode(config, { clock, effects: { requestTaskExecution: async () => {} } });
     const { system } = node.actors;
     const agent = (id: string, command: Parameters<typeof system.send>[2]) =>
       system.send('agent', id, command);

@@ -14,7 +14,10 @@ export interface BzzzProcess {
 }
 
 export function startBzzz(args: string[], env: Record<string, string>): BzzzProcess {
-  const child = spawn(process.execPath, [BZZZ_BIN, ...args], { env: { ...process.env, ...env } });
+  // No real API key from the developer's environment ever reaches a test process.
+  const child = spawn(process.execPath, [BZZZ_BIN, ...args], {
+    env: { ...process.env, OPENAI_API_KEY: '', BZZZ_OPENAI_API_KEY: '', ...env },
+  });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();

@@ -1,0 +1,109 @@
+import type { EventStore } from '../../events/event-store.js';
+import type { RecordedEvent, Subscription } from '../../events/types.js';
+import { costProjection } from '../../projections/cost/cost-projection.js';
+import type { ProjectionRunner } from '../../projections/projection-runner.js';
+import { statsProjection } from '../../projections/stats/stats-projection.js';
+import { agentUri, COST_REPORT_URI, STATS_REPORT_URI, threadUri } from './resource-uris.js';
+
+/** Resources whose content changed, and whether the resource list changed (a new agent or thread). */
+export interface ResourceChange {
+  uris: ReadonlySet<string>;
+  listChanged: boolean;
+}
+
+const STATS_EVENTS = new Set<string>(statsProjection.eventTypes ?? []);
+const COST_EVENTS = new Set<string>(costProjection.eventTypes ?? []);
+const LIST_EVENTS = new Set(['AgentAnnounced', 'ThreadCreated']);
+
+/**
+ * Follows `$all` from the moment it starts and tells listeners which resources changed. Changes are
+ * announced once the read models reflect them (the runner's read-your-writes wait), so a client that
+ * reads a resource on `notifications/resources/updated` sees the new content; a burst of events
+ * becomes one announcement.
+ */
+export class ResourceChangeFeed {
+  readonly #listeners = new Set<(change: ResourceChange) => void>();
+  #uris = new Set<string>();
+  #listChanged = false;
+  #position: bigint | undefined;
+  #flushing: Promise<void> | undefined;
+  #subscription: Subscription | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly options: { timeoutMs: number; onError: (error: unknown) => void },
+  ) {}
+
+  start(): void {
+    this.#subscription = this.store.subscribeToAll({ from: 'end' });
+    this.#loop = this.#follow(this.#subscription);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#subscription?.close();
+    await this.#loop;
+    await this.#flushing;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  listen(listener: (change: ResourceChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #follow(subscription: Subscription): Promise<void> {
+    try {
+      for await (const event of subscription) {
+        if (this.#stopped) return;
+        this.#collect(event);
+      }
+    } catch (error) {
+      if (!this.#stopped) this.options.onError(error);
+    }
+  }
+
+  #collect(event: RecordedEvent): void {
+    const dash = event.stream.indexOf('-');
+    const category = event.stream.slice(0, dash);
+    const id = event.stream.slice(dash + 1);
+    if (category === 'agent') this.#uris.add(agentUri(id));
+    if (category === 'thread') this.#uris.add(threadUri(id));
+    if (STATS_EVENTS.has(event.type)) this.#uris.add(STATS_REPORT_URI);
+    if (COST_EVENTS.has(event.type)) this.#uris.add(COST_REPORT_URI);
+    if (LIST_EVENTS.has(event.type)) this.#listChanged = true;
+    if (this.#uris.size === 0 && !this.#listChanged) return;
+    this.#position = event.position;
+    this.#flushing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    // Let the rest of a burst arrive first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#position !== undefined && !this.#stopped) {
+      const change: ResourceChange = { uris: this.#uris, listChanged: this.#listChanged };
+      const position = this.#position;
+      this.#uris = new Set();
+      this.#listChanged = false;
+      this.#position = undefined;
+      try {
+        await this.projections.waitFor(position, this.options.timeoutMs);
+      } catch (error) {
+        // Announce anyway: a late view is better than a missed update.
+        this.options.onError(error);
+      }
+      if (this.#stopped) break;
+      for (const listener of this.#listeners) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.options.onError(error);
+        }
+      }
+    }
+    this.#flushing = undefined;
+  }
+}
