@@ -1,18 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BzzzConfig } from '../config/config.js';
-import { BzzzError } from '../errors.js';
 import type { EventStore } from './event-store.js';
+import { openKurrentDbStore } from './kurrentdb/open-kurrentdb-store.js';
 import { openSqliteEventStore } from './sqlite/sqlite-event-store.js';
 
 /** Opens the store the configuration names, as the given node. */
 export function openEventStore(config: BzzzConfig, nodeId: string): EventStore {
-  if (config.store.kind === 'kurrentdb') {
-    throw new BzzzError(
-      'NOT_IMPLEMENTED',
-      'the KurrentDB adapter is not built yet; use BZZZ_STORE=sqlite:<path>',
-    );
-  }
+  if (config.store.kind === 'kurrentdb') return openKurrentDbStore(config, nodeId);
   if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
   return openSqliteEventStore({
     path: config.store.path,
