@@ -36,6 +36,9 @@ export function catchUpSubscription<Cursor>(
         yield event;
       }
       if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
+      // A synchronous store answers reads without I/O: give the event loop a turn between pages so a
+      // long catch-up never starves timers, sockets and group commits.
+      else await yieldToEventLoop();
     }
   }
 
@@ -48,4 +51,9 @@ export function catchUpSubscription<Cursor>(
       await iterator.return(undefined);
     },
   };
+}
+
+/** Resolves on the next turn of the event loop (after pending I/O and timers). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

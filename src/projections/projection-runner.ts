@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { BzzzError } from '../errors.js';
+import { yieldToEventLoop } from '../events/catch-up-subscription.js';
 import type { EventStore } from '../events/event-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { ProjectionDefinition } from './projection.js';
@@ -128,33 +129,46 @@ export class ProjectionRunner {
     const worker = this.#worker(name);
     await worker.stop();
     worker.reset();
-    const [last] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
-    const head = last?.position ?? 0n;
+    const head = (await this.#head()) ?? 0n;
+    // A view that names its event types reads only those: the others would be skipped anyway.
+    const types = worker.definition.eventTypes;
+    const filter = types ? { eventTypes: types } : undefined;
     const started = this.clock();
     let events = 0;
     let from: bigint | 'start' = 'start';
     for (;;) {
-      const page = await this.store.readAll({ fromPosition: from, maxCount: REBUILD_PAGE });
-      if (page.length === 0) break;
-      worker.apply(page);
+      // The head before the read: every matching event up to it is in this page or an earlier one.
+      const headBefore = await this.#head();
+      const page = await this.store.readAll({
+        fromPosition: from,
+        maxCount: REBUILD_PAGE,
+        ...(filter ? { filter } : {}),
+      });
+      const complete = page.length < REBUILD_PAGE;
+      worker.apply(page, complete ? headBefore : undefined);
       events += page.length;
-      const position = page[page.length - 1]!.position;
+      const position = page.at(-1)?.position ?? headBefore ?? 0n;
       from = position + 1n;
       const seconds = Math.max(1e-3, (this.clock() - started) / 1000);
-      const rate = events / seconds;
-      const fraction = head > 0n ? Number((position * 10_000n) / head) / 10_000 : 1;
+      const fraction = complete ? 1 : head > 0n ? Number((position * 10_000n) / head) / 10_000 : 1;
       onProgress({
         name,
-        position,
+        position: complete ? (headBefore ?? position) : position,
         head,
         events,
-        eventsPerSecond: rate,
+        eventsPerSecond: events / seconds,
         etaSeconds: fraction > 0 ? (seconds / fraction) * (1 - Math.min(1, fraction)) : undefined,
       });
-      if (page.length < REBUILD_PAGE) break;
+      if (complete) break;
+      await yieldToEventLoop();
     }
     worker.start();
     return worker.status();
+  }
+
+  async #head(): Promise<bigint | undefined> {
+    const [last] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
+    return last?.position;
   }
 
   #worker(name: string): ProjectionWorker {

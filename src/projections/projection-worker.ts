@@ -41,7 +41,7 @@ export class ProjectionWorker {
   #lastRecordedAt: string | undefined;
   readonly #types: ReadonlySet<string> | undefined;
   readonly #waiters = new Set<() => void>();
-  readonly #applyBatch: (events: readonly RecordedEvent[]) => void;
+  readonly #applyBatch: (events: readonly RecordedEvent[], upTo?: bigint) => void;
 
   constructor(
     readonly definition: ProjectionDefinition,
@@ -55,7 +55,7 @@ export class ProjectionWorker {
     const stored = checkpoints.get(definition.name);
     this.#checkpoint = stored ?? { version: definition.version, position: undefined, events: 0 };
     if (!stored || stored.version !== definition.version) this.reset();
-    this.#applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
+    this.#applyBatch = db.transaction((events: readonly RecordedEvent[], upTo?: bigint) => {
       // Another process (a CLI rebuild) may have moved the view under us: never apply on top of it.
       const stored = this.checkpoints.get(definition.name);
       if (stored?.version !== this.#checkpoint.version || stored.position !== this.#checkpoint.position) {
@@ -68,7 +68,9 @@ export class ProjectionWorker {
         applied++;
       }
       const last = events[events.length - 1];
-      const next = { ...this.#checkpoint, position: last?.position ?? this.#checkpoint.position };
+      const reached =
+        upTo !== undefined && (last === undefined || upTo > last.position) ? upTo : last?.position;
+      const next = { ...this.#checkpoint, position: reached ?? this.#checkpoint.position };
       next.events += applied;
       this.checkpoints.put(definition.name, next, this.clock());
       this.#checkpoint = next;
@@ -102,9 +104,12 @@ export class ProjectionWorker {
     })();
   }
 
-  /** Applies already-read events (rebuilds read `$all` in pages and feed them here). */
-  apply(events: readonly RecordedEvent[]): void {
-    if (events.length > 0) this.#applyBatch(events);
+  /**
+   * Applies already-read events (rebuilds read `$all` in pages and feed them here). `upTo` moves the
+   * checkpoint past events the caller knows this view skips (a filtered read up to that position).
+   */
+  apply(events: readonly RecordedEvent[], upTo?: bigint): void {
+    if (events.length > 0 || upTo !== undefined) this.#applyBatch(events, upTo);
     this.#notify();
   }
 

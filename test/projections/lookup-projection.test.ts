@@ -151,6 +151,9 @@ describe('lookup projection', () => {
     };
     expect(plan('bzzz://*:architect@*')).toMatchObject({ count: 100, fullScan: false });
     expect(plan('bzzz://*:*@p3')).toMatchObject({ fullScan: false });
+    // The selective index, not the availability one that matches nearly everyone.
+    const byProject = plan('bzzz://*:*@p3', { availability: true, performance_threshold: 0.1 });
+    expect(byProject.plan.join(' ')).toContain('lookup_agents_by_project');
     expect(plan('bzzz://a42')).toMatchObject({ count: 1, fullScan: false });
     expect(plan('bzzz://a4*')).toMatchObject({ fullScan: false });
     expect(lookupAgents(db, parseAddress('bzzz://*:reviewer@p1'))).toHaveLength(100);

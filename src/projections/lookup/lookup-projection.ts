@@ -38,6 +38,11 @@ export const lookupProjection: ProjectionDefinition = {
           save(announcedRow(id, data, event), true);
           return;
         }
+        // Heartbeats and task starts are most of an agent's events and change no indexed column.
+        if (data.type === 'AgentHeartbeatReceived' || data.type === 'TaskStarted') {
+          statements.touch.run(event.recordedAt, data.type === 'AgentHeartbeatReceived' ? data.at : null, id);
+          return;
+        }
         const row = statements.get.get(id);
         if (!row) return;
         row.last_activity = event.recordedAt;
@@ -86,9 +91,6 @@ function evolve(row: AgentRow, event: AgentEvent): boolean {
       row.last_heartbeat = event.updated_at;
       return before !== row.capabilities;
     }
-    case 'AgentHeartbeatReceived':
-      row.last_heartbeat = event.at;
-      return false;
     case 'AgentCameOnline':
       row.last_heartbeat = event.at;
       row.status = onlineStatus(row);

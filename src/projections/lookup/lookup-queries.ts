@@ -83,9 +83,10 @@ export function lookupQuery(
     );
     parameters.push(expertise, expertise);
   }
-  if (criteria.availability) where.push('available = 1');
+  // `+` keeps SQLite from choosing these nearly-everyone columns' indexes over role or project.
+  if (criteria.availability) where.push('+available = 1');
   if (criteria.performance_threshold !== undefined) {
-    where.push('performance >= ?');
+    where.push('+performance >= ?');
     parameters.push(criteria.performance_threshold);
   }
   if (!criteria.include_retired) where.push("status <> 'retired'");

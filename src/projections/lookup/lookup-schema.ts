@@ -67,6 +67,9 @@ export function prepareLookupStatements(db: Database.Database) {
         @performance, @max_tasks, @current_tasks, @completed, @failed, @capabilities, @model, @owner, @node_id,
         @created_at, @last_activity, @last_heartbeat)`,
     ),
+    touch: db.prepare<[string, string | null, string]>(
+      'UPDATE lookup_agents SET last_activity = ?, last_heartbeat = coalesce(?, last_heartbeat) WHERE id = ?',
+    ),
     deleteCapabilities: db.prepare<[string]>('DELETE FROM lookup_capabilities WHERE agent_id = ?'),
     insertCapability: db.prepare<[string, string]>(
       'INSERT OR IGNORE INTO lookup_capabilities (capability, agent_id) VALUES (?, ?)',
