@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EventStore } from '../src/events/event-store.js';
+import { openKurrentDbEventStore } from '../src/events/kurrentdb/kurrentdb-event-store.js';
 import { openSqliteEventStore } from '../src/events/sqlite/sqlite-event-store.js';
+import type { EventFilter } from '../src/events/types.js';
 import { RawSqliteReference } from './store/raw-sqlite.js';
+import { BenchArgumentError, type BenchTarget, labelTable, parseBenchTarget } from './store/target.js';
 import {
   combine,
   fillRaw,
@@ -20,20 +23,31 @@ import {
 import { type Goal, type ResultRow, renderTable, resultRow, writeJson } from './support/report.js';
 import { perSecond, summarize } from './support/stats.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench-results/store.json' },
-    store: { type: 'string' },
-  },
-});
-
-if (args.store !== undefined && !args.store.startsWith('sqlite:')) {
-  console.error(`--store ${args.store}: only the embedded SQLite store (sqlite:) is benchmarked so far.`);
+/**
+ * --store: absent or sqlite:… → the embedded store (in temp files; the path is ignored);
+ * kurrentdb://… / esdb://… → that server, through the KurrentDB adapter; double → the in-process gRPC
+ * test double, labelled as such on every row and written to its own file. The reference is raw
+ * better-sqlite3 in every case.
+ */
+let args: { quick: boolean; out?: string | undefined; store?: string | undefined };
+let target: BenchTarget;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      store: { type: 'string' },
+    },
+  }));
+  target = parseBenchTarget(args.store, args.out);
+} catch (error) {
+  const known =
+    error instanceof BenchArgumentError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`bench:store: ${known ? (error as Error).message : String(error)}`);
   process.exit(2);
 }
-if (args.store !== undefined) {
-  console.log(`note: --store ${args.store} is ignored; the benchmark uses its own temp files`);
+if (target.kind === 'sqlite' && target.ignoredUrl !== undefined) {
+  console.log(`note: --store ${target.ignoredUrl} is ignored; the benchmark uses its own temp files`);
 }
 
 const scale = args.quick ? 10 : 1;
@@ -71,9 +85,57 @@ const GOALS: Goal[] = [
 const dir = mkdtempSync(join(tmpdir(), 'bzzz-bench-store-'));
 // On every way out, errors included (but not fatal signals).
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const openStore = (name: string): EventStore =>
-  openSqliteEventStore({ path: join(dir, `${name}.db`), nodeId: NODE_ID });
 const openRaw = (name: string) => new RawSqliteReference(join(dir, `${name}.raw.db`), NODE_ID);
+
+/** Where the stores of the run connect: the server named, or the double started for this run. */
+let connectionString: string | undefined;
+let stopDouble: (() => Promise<void>) | undefined;
+if (target.kind === 'kurrentdb') connectionString = target.connectionString;
+if (target.kind === 'double') {
+  // Test-only code (a dev dependency), loaded only when asked for.
+  const { startKurrentDbDouble } = await import('../test/support/kurrentdb-double/index.js');
+  const double = await startKurrentDbDouble();
+  connectionString = double.connectionString;
+  stopDouble = () => double.stop();
+}
+
+/**
+ * Streams of this run: the embedded store gets fresh files per case, but a server keeps every earlier
+ * run's streams, so there each case writes under a prefix of its own (and read-all filters on it).
+ */
+const runScope = `bench-${Date.now().toString(36)}-${process.pid.toString(36)}-`;
+const scope = (id: string): string => (target.kind === 'sqlite' ? '' : `${runScope}${id}-`);
+
+function openStore(name: string): EventStore {
+  if (connectionString === undefined) {
+    return openSqliteEventStore({ path: join(dir, `${name}.db`), nodeId: NODE_ID });
+  }
+  try {
+    return openKurrentDbEventStore({ connectionString, nodeId: NODE_ID });
+  } catch (error) {
+    // The client's parser refuses what the URL check let through (an option value, say): one line.
+    const message = (error as Error).message.split('\n', 1)[0] ?? '';
+    const reason = message.length > 0 && message !== connectionString ? message : 'malformed';
+    console.error(
+      `bench:store: --store="${args.store}" is not a valid KurrentDB connection string: ${reason}`,
+    );
+    process.exit(2);
+  }
+}
+
+/** Fails fast, with one line, when the server does not answer (rather than in the first case). */
+async function checkReachable(): Promise<void> {
+  if (target.kind !== 'kurrentdb') return;
+  const store = openStore('preflight');
+  try {
+    await store.readAll({ fromPosition: 'start', maxCount: 1 });
+  } catch (error) {
+    console.error(`bench:store: ${target.label} cannot be read: ${(error as Error).message}`);
+    process.exit(1);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
 
 /**
  * Runs ours and the reference in alternating rounds (ours first, then reference first, ...) so that
@@ -102,11 +164,11 @@ async function writeCase(id: string, spec: WriteSpec, reference: string): Promis
   const store = openStore(id);
   const raw = openRaw(id);
   const warmUp: WriteSpec = { ...spec, appends: Math.max(4, Math.ceil(spec.appends / 20)) };
-  await storeWrites(store, warmUp, 'warm');
+  await storeWrites(store, warmUp, `${scope(id)}warm`);
   rawWrites(raw, warmUp, 'warm');
   const round: WriteSpec = { ...spec, appends: Math.ceil(spec.appends / ROUNDS) };
   const [ours, theirs] = await interleaved(
-    (r) => storeWrites(store, round, `r${r}`),
+    (r) => storeWrites(store, round, `${scope(id)}r${r}`),
     (r) => rawWrites(raw, round, `r${r}`),
   );
   await store.close();
@@ -123,12 +185,15 @@ async function writeCase(id: string, spec: WriteSpec, reference: string): Promis
 async function readAllCase(): Promise<ResultRow[]> {
   const store = openStore('read-all');
   const raw = openRaw('read-all');
-  await fillStore(store, READ_EVENTS);
+  const fill = `${scope('read-all')}fill`;
+  const filter: EventFilter | undefined =
+    target.kind === 'sqlite' ? undefined : { streamPrefixes: [`${fill}-`] };
+  await fillStore(store, READ_EVENTS, fill);
   fillRaw(raw, READ_EVENTS);
-  await storeReadAll(store, PAGE_SIZE, 10 * PAGE_SIZE);
+  await storeReadAll(store, PAGE_SIZE, 10 * PAGE_SIZE, filter);
   rawReadAll(raw, PAGE_SIZE, 10 * PAGE_SIZE);
   const [ours, theirs] = await interleaved(
-    () => storeReadAll(store, PAGE_SIZE),
+    () => storeReadAll(store, PAGE_SIZE, Infinity, filter),
     () => rawReadAll(raw, PAGE_SIZE),
   );
   await store.close();
@@ -149,21 +214,43 @@ async function readAllCase(): Promise<ResultRow[]> {
   ];
 }
 
+const HEADERS: Record<BenchTarget['kind'], string> = {
+  sqlite: 'embedded SQLite (WAL, synchronous=FULL) vs raw better-sqlite3',
+  kurrentdb:
+    `${target.label} through the KurrentDB adapter vs raw better-sqlite3 (synchronous=FULL) on this machine: ` +
+    'a networked, replicated server beside a local file, not a like-for-like comparison',
+  double:
+    `${target.label}: the KurrentDB adapter and the real client against the in-process gRPC double, ` +
+    'vs raw better-sqlite3 (synchronous=FULL)',
+};
+await checkReachable();
 console.log(
-  `bzzz store benchmark: embedded SQLite (WAL, synchronous=FULL) vs raw better-sqlite3, node ${process.version}` +
+  `bzzz store benchmark: ${HEADERS[target.kind]}, node ${process.version}` +
     `${args.quick ? ', --quick (10x fewer operations)' : ''}`,
 );
 const rows: ResultRow[] = [];
-for (const { id, spec, reference } of WRITE_CASES) {
-  console.log(
-    `running ${id}: ${spec.writers} writer(s) x ${spec.appends} appends x ${spec.eventsPerAppend} event(s), ` +
-      `in ${ROUNDS} rounds alternating with the reference`,
-  );
-  rows.push(...(await writeCase(id, spec, reference)));
+try {
+  for (const { id, spec, reference } of WRITE_CASES) {
+    console.log(
+      `running ${id}: ${spec.writers} writer(s) x ${spec.appends} appends x ${spec.eventsPerAppend} event(s), ` +
+        `in ${ROUNDS} rounds alternating with the reference`,
+    );
+    rows.push(...(await writeCase(id, spec, reference)));
+  }
+  console.log(`running read-all: ${READ_EVENTS} events in pages of ${PAGE_SIZE}, read ${ROUNDS} times each`);
+  rows.push(...(await readAllCase()));
+} finally {
+  await stopDouble?.();
 }
-console.log(`running read-all: ${READ_EVENTS} events in pages of ${PAGE_SIZE}, read ${ROUNDS} times each`);
-rows.push(...(await readAllCase()));
-console.log(`\n${renderTable(rows, GOALS)}`);
+if (target.kind === 'sqlite') {
+  console.log(`\n${renderTable(rows, GOALS)}`);
+} else {
+  // The goals are the embedded store's, against the file it replaces; they do not apply to a server.
+  console.log(`\n${labelTable(renderTable(rows), target.label)}`);
+}
 console.log('throughput counts events/s: appends/s for the one-event cases, appends/s x 10 for batch-10.\n');
-writeJson(args.out, rows);
-console.log(`wrote ${args.out}`);
+if (target.kind === 'double') {
+  console.log(`These rows measure the ${target.label}; never quote them as KurrentDB speed.`);
+}
+writeJson(target.out, target.kind === 'sqlite' ? rows : rows.map((row) => ({ ...row, store: target.label })));
+console.log(`wrote ${target.out}`);

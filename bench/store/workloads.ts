@@ -1,5 +1,5 @@
 import type { EventStore } from '../../src/events/event-store.js';
-import type { ExpectedRevision } from '../../src/events/types.js';
+import type { EventFilter, ExpectedRevision } from '../../src/events/types.js';
 import { newEvents } from './payload.js';
 import type { RawInsert, RawSqliteReference } from './raw-sqlite.js';
 
@@ -80,15 +80,18 @@ export function rawWrites(raw: RawSqliteReference, spec: WriteSpec, prefix: stri
   return { elapsedMs, events: spec.writers * spec.appends * spec.eventsPerAppend, latencies };
 }
 
-/** Fills the store with `count` events (100 per append, 64 appends per group commit), unmeasured. */
-export async function fillStore(store: EventStore, count: number): Promise<void> {
+/**
+ * Fills the store with `count` events (100 per append, 64 appends per group commit), unmeasured, in
+ * streams `<streamPrefix>-0` to `<streamPrefix>-255`.
+ */
+export async function fillStore(store: EventStore, count: number, streamPrefix = 'fill'): Promise<void> {
   const perAppend = 100;
   const appends = Math.ceil(count / perAppend);
   for (let done = 0; done < appends; done += 64) {
     const wave = Array.from({ length: Math.min(64, appends - done) }, (_, i) => {
       const n = done + i;
       return store.append(
-        `fill-${n % 256}`,
+        `${streamPrefix}-${n % 256}`,
         newEvents(Math.min(perAppend, count - n * perAppend), n * perAppend),
       );
     });
@@ -116,17 +119,25 @@ export function fillRaw(raw: RawSqliteReference, count: number): void {
   if (inserts.length > 0) raw.commit(inserts);
 }
 
-/** Reads the whole `$all` in pages of `pageSize` (up to `limit` events when given). */
+/**
+ * Reads the whole `$all` in pages of `pageSize` (up to `limit` events when given); with a filter, only
+ * the matching events (a shared server holds other runs' events too).
+ */
 export async function storeReadAll(
   store: EventStore,
   pageSize: number,
   limit = Infinity,
+  filter?: EventFilter,
 ): Promise<Measurement> {
   const started = performance.now();
   let from: bigint | 'start' = 'start';
   let events = 0;
   while (events < limit) {
-    const page = await store.readAll({ fromPosition: from, maxCount: pageSize });
+    const page = await store.readAll({
+      fromPosition: from,
+      maxCount: pageSize,
+      ...(filter === undefined ? {} : { filter }),
+    });
     const last = page[page.length - 1];
     if (!last) break;
     events += page.length;

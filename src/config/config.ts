@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { Synchronous } from '../events/sqlite/schema.js';
 import { type LlmConfig, loadLlmConfig } from '../llm/llm-config.js';
+import { redactUrl } from './kurrentdb-url.js';
 import { parseStoreUrl, type StoreLocation } from './store-url.js';
 
 /** A configuration value that is not accepted; the message is one line naming the variable. */
@@ -72,7 +73,7 @@ export function loadConfig(env: Env = process.env): BzzzConfig {
   try {
     store = parseStoreUrl(storeValue);
   } catch (error) {
-    throw new ConfigError('BZZZ_STORE', storeValue, (error as Error).message);
+    throw new ConfigError('BZZZ_STORE', redactUrl(storeValue), (error as Error).message);
   }
   const defaultDataDir =
     store.kind === 'sqlite' && store.path !== ':memory:' ? dirname(store.path) : './data';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { checkKurrentDbUrl } from './kurrentdb-url.js';
 
 /** Where the events live: the embedded SQLite file, or a KurrentDB/EventStoreDB cluster. */
 export type StoreLocation =
@@ -21,11 +22,7 @@ export function parseStoreUrl(value: string): StoreLocation {
     scheme === 'kurrentdb+discover' ||
     scheme === 'esdb+discover'
   ) {
-    const rest = value.slice(scheme.length + 1);
-    if (!/^\/\/[^/?#\s,]+(,[^/?#\s,]+)*\/?(\?[^\s#]*)?$/.test(rest)) {
-      throw new Error(`${scheme}: needs hosts, as in ${scheme}://localhost:2113?tls=false`);
-    }
-    return { kind: 'kurrentdb', connectionString: value };
+    return { kind: 'kurrentdb', connectionString: checkKurrentDbUrl(value) };
   }
   throw new Error(`unknown scheme${scheme ? ` "${scheme}:"` : ''}; accepted: ${STORE_URL_FORMS}`);
 }

@@ -32,7 +32,7 @@ describe('configuration', () => {
     ['postgres://db/bzzz', /unknown scheme "postgres:"; accepted: .*kurrentdb:\/\//],
     ['sqlite:', /sqlite: needs a file path/],
     ['kurrentdb://', /kurrentdb: needs hosts/],
-    ['esdb://a b:2113', /esdb: needs hosts/],
+    ['esdb://a b:2113', /"a b:2113" is not a host\[:port\]/],
   ])('refuses BZZZ_STORE=%s with one line naming the variable and what is accepted', (value, message) => {
     const attempt = () => loadConfig({ BZZZ_STORE: value });
     expect(attempt).toThrowError(ConfigError);
@@ -53,5 +53,11 @@ describe('configuration', () => {
       synchronous: 'NORMAL',
       maxEventSize: 2048,
     });
+  });
+
+  it('never prints the password of a refused connection string', () => {
+    const attempt = () => loadConfig({ BZZZ_STORE: 'kurrentdb://admin:hunter2-secret@db:2113?tls=maybe' });
+    expect(attempt).toThrowError(/admin:\*\*\*@db:2113/);
+    expect(attempt).not.toThrowError(/hunter2/);
   });
 });
