@@ -1,11 +1,17 @@
 import type { ChangeSignal } from './change-signal.js';
 import type { RecordedEvent, Subscription } from './types.js';
 
-export interface CatchUpSource<Cursor> {
+export interface CatchUpSource<Cursor extends bigint | number> {
   /** Events strictly after `cursor` (undefined: from the beginning), in order, at most `limit`. */
   readAfter(cursor: Cursor | undefined, limit: number): Promise<RecordedEvent[]>;
   cursorOf(event: RecordedEvent): Cursor;
   signal: ChangeSignal;
+  /**
+   * For filtered reads: the head of the log, read before a page. When the page comes back short,
+   * every matching event up to that head was in it, so the next read starts there instead of
+   * scanning the skipped events again.
+   */
+  head?(): Cursor | undefined;
 }
 
 const PAGE_SIZE = 512;
@@ -15,7 +21,7 @@ const PAGE_SIZE = 512;
  * store, so the switch from past to live events has no gap and no duplicate, and the consumer's pace
  * is the only buffer (back-pressure for free).
  */
-export function catchUpSubscription<Cursor>(
+export function catchUpSubscription<Cursor extends bigint | number>(
   source: CatchUpSource<Cursor>,
   start: Cursor | undefined,
 ): Subscription {
@@ -29,12 +35,15 @@ export function catchUpSubscription<Cursor>(
     let cursor = start;
     while (!closed) {
       const seen = source.signal.version;
+      const head = source.head?.();
       const page = await source.readAfter(cursor, PAGE_SIZE);
       for (const event of page) {
         if (closed) return;
         cursor = source.cursorOf(event);
         yield event;
       }
+      if (page.length < PAGE_SIZE && head !== undefined && (cursor === undefined || head > cursor))
+        cursor = head;
       if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
       // A synchronous store answers reads without I/O: give the event loop a turn between pages so a
       // long catch-up never starves timers, sockets and group commits.

@@ -11,9 +11,10 @@ export interface ToolErrorBody extends JsonObject {
   timestamp: string;
 }
 
-/** A successful tool result: the structured answer, and the same as indented JSON text for clients that read text. */
+/** A successful tool result: the structured answer, and the same as JSON text for clients that read text. */
 export function toolSuccess(structured: JsonObject, summary?: string): CallToolResult {
-  const text = JSON.stringify(structured, null, 2);
+  // Compact: the structured content carries the same answer, and large results are sent twice.
+  const text = JSON.stringify(structured);
   return {
     content: [{ type: 'text', text: summary ? `${summary}\n\n${text}` : text }],
     structuredContent: structured,

@@ -172,6 +172,7 @@ class SqliteEventStore implements EventStore {
             maxCount: limit,
             filter: options.filter,
           }),
+        ...(options.filter ? { head: () => this.#headPosition() } : {}),
       },
       start,
     );
