@@ -80,7 +80,15 @@ export async function proveInclusion(options: ProveInclusionOptions): Promise<In
       { stream, revision },
     );
   }
-  const recorded = db.byEventId(event.id);
+  const recorded = db.byStreamRevision(stream, revision);
+  if (recorded && recorded.eventId !== event.id) {
+    throw new InclusionError(
+      'AUDIT_TAMPERED',
+      `${stream}@${revision} is event ${event.id}, but trail index ${recorded.index} recorded event ` +
+        `${recorded.eventId} there: run bzzz audit verify`,
+      { stream, revision, index: recorded.index },
+    );
+  }
   if (!recorded) {
     throw new InclusionError(
       'AUDIT_NOT_RECORDED',

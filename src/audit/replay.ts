@@ -30,6 +30,17 @@ export interface StateAt {
   state: JsonObject;
 }
 
+/** One event folded and the machine snapshot right after it. */
+export interface FoldStep {
+  event: RecordedEvent;
+  snapshot: AnyMachineSnapshot;
+}
+
+export interface FoldOptions {
+  /** Called with each event before it is folded: true ends the fold there, that event left out. */
+  stopBefore?: (event: RecordedEvent) => boolean;
+}
+
 const PAGE = 1000;
 
 /** The kind whose streams are `<category>-<id>` and the id, for an actor stream name. */
@@ -51,6 +62,31 @@ export function actorOfStream(
 }
 
 /**
+ * The one replay fold, behind `bzzz replay` and the `bzzz_replay` MCP tool: reads an actor's stream
+ * from its first event and folds each event with the kind's pure transition (no effect runs, nothing
+ * is appended), yielding every event with the machine snapshot after it.
+ */
+export async function* foldStream(
+  store: EventStore,
+  kind: AnyActorKind,
+  actorId: string,
+  stream: string,
+  options: FoldOptions = {},
+): AsyncGenerator<FoldStep> {
+  let snapshot: AnyMachineSnapshot = initialState(kind, actorId);
+  for (let from = 0; ;) {
+    const page = await store.readStream(stream, { fromRevision: from, maxCount: PAGE });
+    for (const event of page) {
+      if (options.stopBefore?.(event)) return;
+      snapshot = foldRecorded(kind, snapshot, event);
+      yield { event, snapshot };
+    }
+    if (page.length < PAGE) return;
+    from = page[page.length - 1]!.revision + 1;
+  }
+}
+
+/**
  * Replays an actor's stream from its first event, folding each with the kind's pure transition (no
  * effects run), and yields every event with the state after it, up to `bound` when given. Within a
  * stream `recordedAt` only grows, so a time bound stops at the first event recorded after it.
@@ -62,16 +98,11 @@ export async function* replayStream(
   bound: ReplayBound = {},
 ): AsyncGenerator<ReplayStep> {
   const { kind, actorId } = actorOfStream(kinds, stream);
-  let state: AnyMachineSnapshot = initialState(kind, actorId);
-  for (let from = 0; ; from += PAGE) {
-    const page = await store.readStream(stream, { fromRevision: from, maxCount: PAGE });
-    for (const event of page) {
-      if (bound.revision !== undefined && event.revision > bound.revision) return;
-      if (bound.time !== undefined && Date.parse(event.recordedAt) > bound.time) return;
-      state = foldRecorded(kind, state, event);
-      yield { event, state: kind.view(state) };
-    }
-    if (page.length < PAGE) return;
+  const stopBefore = (event: RecordedEvent) =>
+    (bound.revision !== undefined && event.revision > bound.revision) ||
+    (bound.time !== undefined && Date.parse(event.recordedAt) > bound.time);
+  for await (const { event, snapshot } of foldStream(store, kind, actorId, stream, { stopBefore })) {
+    yield { event, state: kind.view(snapshot) };
   }
 }
 

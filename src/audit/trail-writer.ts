@@ -18,6 +18,15 @@ export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 const MAX_BATCH = 1000;
+/**
+ * Leaves are written to the audit database in groups: under live load the subscription delivers a few
+ * dozen events at a time, and one transaction per delivery cost more than hashing them. A group is
+ * written once it holds this many leaves, PERSIST_DELAY_MS after its first one, and always before a
+ * checkpoint is signed, at flush() and at stop(). Until then the position followed is not recorded
+ * either, so a crash only makes the writer read those events again.
+ */
+const PERSIST_EVERY = 1000;
+const PERSIST_DELAY_MS = 100;
 const APPEND_ATTEMPTS = 5;
 const DRAINED = Symbol('drained');
 
@@ -70,6 +79,10 @@ export class TrailWriter {
   readonly #tree: MerkleTree;
   readonly #waiters = new Set<() => void>();
   #followed: bigint | undefined;
+  /** Leaves in the tree not yet in the audit database, and whether #followed is not recorded yet. */
+  #unrecorded: LeafRecord[] = [];
+  #followedUnrecorded = false;
+  #persistTimer: NodeJS.Timeout | undefined;
   #last: KnownCheckpoint | undefined;
   /** Revision of the last event of the checkpoint stream (-1: none), for optimistic appends. */
   #streamRevision = -1;
@@ -150,10 +163,14 @@ export class TrailWriter {
   /** Resolves once every event in `$all` at the time of the call has been processed. */
   async flush(): Promise<void> {
     const [head] = await this.#store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
-    if (head === undefined) return;
+    if (head !== undefined) await this.#caughtUp(head.position);
+    this.#persist();
+  }
+
+  async #caughtUp(position: bigint): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const check = () => {
-        if (this.#followed !== undefined && this.#followed >= head.position) resolve();
+        if (this.#followed !== undefined && this.#followed >= position) resolve();
         else if (this.#state === 'failed') reject(this.#error);
         else if (this.#state !== 'running') resolve();
         else return;
@@ -188,6 +205,7 @@ export class TrailWriter {
     this.#notify();
     await this.#signing;
     if (this.#state === 'failed') throw this.#error;
+    this.#persist();
     if (this.#state === 'new') this.#state = 'stopped';
     return this.#checkpointNow();
   }
@@ -198,6 +216,8 @@ export class TrailWriter {
       const size = this.#tree.size;
       if (size === 0 || size <= (this.#last?.size ?? 0)) return this.#last?.checkpoint;
       this.#assertExtendsLast();
+      // What is signed is in the audit database first (inclusion proofs are built from it).
+      this.#persist();
       const root = this.#tree.rootAt(size);
       const checkpoint = signCheckpoint(this.#identity, { size, root, time: new Date(this.#now()) });
       try {
@@ -255,11 +275,10 @@ export class TrailWriter {
         if (first.done) return;
         const batch = [first.value];
         next = iterator.next();
+        // Take what the subscription delivers without waiting for I/O; one timer per batch, not per event.
+        const drained = new Promise<typeof DRAINED>((resolve) => setImmediate(resolve, DRAINED));
         while (batch.length < MAX_BATCH) {
-          const more = await Promise.race([
-            next,
-            new Promise<typeof DRAINED>((resolve) => setImmediate(resolve, DRAINED)),
-          ]);
+          const more = await Promise.race([next, drained]);
           if (more === DRAINED || more.done) break;
           batch.push(more.value);
           next = iterator.next();
@@ -268,18 +287,23 @@ export class TrailWriter {
         if (this.#tree.size - (this.#last?.size ?? 0) >= this.#every) await this.checkpoint();
       }
     } catch (error) {
-      if (this.#state === 'running') {
-        this.#state = 'failed';
-        this.#error = error;
-        this.#onError(error);
-        await subscription.close();
-      }
+      await this.#fail(error);
     } finally {
       this.#notify();
     }
   }
 
-  /** Records the batch's trail leaves and the position reached, then extends the in-memory tree. */
+  async #fail(error: unknown): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'failed';
+    this.#error = error;
+    clearTimeout(this.#persistTimer);
+    this.#onError(error);
+    this.#notify();
+    await this.#subscription?.close();
+  }
+
+  /** Extends the in-memory tree with the batch's trail leaves; they are recorded by #persist. */
   #apply(events: readonly RecordedEvent[]): void {
     const leaves: LeafRecord[] = [];
     for (const event of events) {
@@ -294,10 +318,41 @@ export class TrailWriter {
       });
     }
     const last = events[events.length - 1];
-    this.#db.record(leaves, last?.position);
-    for (const leaf of leaves) this.#tree.append(leaf.leaf);
-    if (last) this.#followed = last.position;
+    for (const leaf of leaves) {
+      this.#tree.append(leaf.leaf);
+      this.#unrecorded.push(leaf);
+    }
+    if (last) {
+      this.#followed = last.position;
+      this.#followedUnrecorded = true;
+    }
+    if (this.#unrecorded.length >= PERSIST_EVERY) this.#persist();
+    else if (this.#persistTimer === undefined && this.#followedUnrecorded) {
+      this.#persistTimer = setTimeout(() => {
+        this.#persistTimer = undefined;
+        try {
+          this.#persist();
+        } catch (error) {
+          void this.#fail(error);
+        }
+      }, PERSIST_DELAY_MS);
+      this.#persistTimer.unref();
+    }
     this.#notify();
+  }
+
+  /**
+   * Records the leaves applied since the last call and the position followed, in one transaction.
+   * A conflict with what the database holds (AUDIT_DB_CONFLICT) is thrown to the caller.
+   */
+  #persist(): void {
+    clearTimeout(this.#persistTimer);
+    this.#persistTimer = undefined;
+    if (this.#unrecorded.length === 0 && !this.#followedUnrecorded) return;
+    // Cleared only once recorded: after a conflict, every later attempt (a checkpoint) fails again.
+    this.#db.record(this.#unrecorded, this.#followed);
+    this.#unrecorded = [];
+    this.#followedUnrecorded = false;
   }
 
   #notify(): void {

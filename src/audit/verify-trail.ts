@@ -71,35 +71,37 @@ export async function verifyTrail(options: VerifyTrailOptions): Promise<TrailRep
     });
   };
 
-  for await (const item of readEverything(store, options.pageSize ?? DEFAULT_PAGE)) {
-    scanned++;
-    const at: Location = { sortKey: item.position, position: item.position };
-    recorded?.before(item.position);
-    if ('error' in item) {
-      recorded?.skip(item.position);
-      checker.report(
-        {
-          reason: 'unreadable-event',
-          message: `the event at position ${item.position} cannot be read back: ${item.error}`,
-        },
-        at,
-      );
-    } else {
-      const event = item.event;
-      if (event.stream === auditStream) {
-        checker.addCheckpoint(event.type, event.data, at);
-        recorded?.nonTrailEvent(event);
-      } else if (isTrailEvent(event, trail)) {
-        const leaf = eventLeafHash(event);
-        const index = checker.addLeaf(leaf);
-        recorded?.trailEvent(event, leaf, index);
+  for await (const items of readEverything(store, options.pageSize ?? DEFAULT_PAGE)) {
+    for (const item of items) {
+      scanned++;
+      const at: Location = { sortKey: item.position, position: item.position };
+      recorded?.before(item.position);
+      if ('error' in item) {
+        recorded?.skip(item.position);
+        checker.report(
+          {
+            reason: 'unreadable-event',
+            message: `the event at position ${item.position} cannot be read back: ${item.error}`,
+          },
+          at,
+        );
       } else {
-        recorded?.nonTrailEvent(event);
+        const event = item.event;
+        if (event.stream === auditStream) {
+          checker.addCheckpoint(event.type, event.data, at);
+          recorded?.nonTrailEvent(event);
+        } else if (isTrailEvent(event, trail)) {
+          const leaf = eventLeafHash(event);
+          const index = checker.addLeaf(leaf);
+          recorded?.trailEvent(event, leaf, index);
+        } else {
+          recorded?.nonTrailEvent(event);
+        }
       }
-    }
-    if (options.onProgress && now() - lastProgress >= (options.progressIntervalMs ?? 200)) {
-      lastProgress = now();
-      progress(item.position);
+      if (options.onProgress && now() - lastProgress >= (options.progressIntervalMs ?? 200)) {
+        lastProgress = now();
+        progress(item.position);
+      }
     }
   }
   recorded?.end();
@@ -111,10 +113,11 @@ export async function verifyTrail(options: VerifyTrailOptions): Promise<TrailRep
 type Item = { position: bigint; event: RecordedEvent } | { position: bigint; error: string };
 
 /**
- * Every entry of `$all` in order. An entry the store cannot decode fails its whole page, so the page
- * is re-read one event at a time and the bad entry is located by probing the positions after it.
+ * Every entry of `$all` in order, a page at a time (one await per page, not per event). An entry the
+ * store cannot decode fails its whole page, so the page is re-read one event at a time and the bad
+ * entry is located by probing the positions after it.
  */
-async function* readEverything(store: EventStore, pageSize: number): AsyncGenerator<Item> {
+async function* readEverything(store: EventStore, pageSize: number): AsyncGenerator<Item[]> {
   let from = 0n;
   for (;;) {
     let page: RecordedEvent[];
@@ -124,7 +127,7 @@ async function* readEverything(store: EventStore, pageSize: number): AsyncGenera
       const single = await readOne(store, from);
       if ('event' in single) {
         if (single.event === undefined) return;
-        yield { position: single.event.position, event: single.event };
+        yield [{ position: single.event.position, event: single.event }];
         from = single.event.position + 1n;
         continue;
       }
@@ -136,11 +139,11 @@ async function* readEverything(store: EventStore, pageSize: number): AsyncGenera
       }
       if (probe > from + BigInt(MAX_PROBES))
         throw new Error(`cannot read the log at position ${from}: ${single.error}`);
-      yield { position: probe - 1n, error: single.error };
+      yield [{ position: probe - 1n, error: single.error }];
       from = probe;
       continue;
     }
-    for (const event of page) yield { position: event.position, event };
+    yield page.map((event) => ({ position: event.position, event }));
     if (page.length < pageSize) return;
     from = page[page.length - 1]!.position + 1n;
   }
@@ -170,6 +173,8 @@ class RecordedLeaves {
   readonly #checker: TrailChecker;
   readonly #followed: bigint | undefined;
   #buffer: LeafRecord[] = [];
+  /** Next unconsumed entry of #buffer (an index, not shift(): pages hold thousands of leaves). */
+  #at = 0;
   #nextIndex = 0;
   #exhausted = false;
   /** Recorded events not found at their position, by id: missing unless they turn up later (moved). */
@@ -185,34 +190,39 @@ class RecordedLeaves {
   }
 
   #peek(): LeafRecord | undefined {
-    if (this.#buffer.length === 0 && !this.#exhausted) {
+    if (this.#at === this.#buffer.length && !this.#exhausted) {
       const page = this.#db.page(this.#nextIndex, RECORDED_PAGE);
       this.#nextIndex += page.length;
       // Only what was recorded when verification began: a running writer may record more meanwhile.
       const horizon = this.#followed ?? -1n;
       this.#buffer = page.filter((row) => row.position <= horizon);
+      this.#at = 0;
       if (page.length < RECORDED_PAGE || this.#buffer.length < page.length) this.#exhausted = true;
     }
-    return this.#buffer[0];
+    return this.#buffer[this.#at];
+  }
+
+  #take(): void {
+    this.#at++;
   }
 
   /** Recorded leaves before `position` that the log did not hold: missing (or moved, seen later). */
   before(position: bigint): void {
     for (let row = this.#peek(); row && row.position < position; row = this.#peek()) {
-      this.#buffer.shift();
+      this.#take();
       this.#missing(row, `is no longer in the log (recorded at position ${row.position})`);
     }
   }
 
   /** The entry at `position` is unreadable (already reported): its recorded leaf is not missing. */
   skip(position: bigint): void {
-    if (this.#peek()?.position === position) this.#buffer.shift();
+    if (this.#peek()?.position === position) this.#take();
   }
 
   trailEvent(event: RecordedEvent, leaf: Uint8Array, index: number): void {
     const row = this.#peek();
     const here = row?.position === event.position ? row : undefined;
-    if (here) this.#buffer.shift();
+    if (here) this.#take();
     const where = { sortKey: event.position, position: event.position };
     const about = { eventId: event.id, stream: event.stream, revision: event.revision };
     if (here && here.eventId === event.id) {
@@ -232,7 +242,9 @@ class RecordedLeaves {
       }
       return;
     }
-    const elsewhere = this.#db.byEventId(event.id);
+    // The same event recorded elsewhere: (stream, revision) is indexed, the event id is not.
+    const candidate = this.#db.byStreamRevision(event.stream, event.revision);
+    const elsewhere = candidate?.eventId === event.id ? candidate : undefined;
     if (elsewhere) {
       this.compared++;
       const changed = bytesEqual(elsewhere.leaf, leaf) ? '' : ', and its content changed';
@@ -272,7 +284,7 @@ class RecordedLeaves {
   nonTrailEvent(event: RecordedEvent): void {
     const row = this.#peek();
     if (row?.position !== event.position) return;
-    this.#buffer.shift();
+    this.#take();
     const what =
       event.id === row.eventId
         ? `is no longer authored by the trail's node (author ${JSON.stringify(authorOf(event) ?? null)}, stream ${event.stream})`
@@ -283,7 +295,7 @@ class RecordedLeaves {
   /** Recorded leaves beyond the end of the log are missing. */
   end(): void {
     for (let row = this.#peek(); row; row = this.#peek()) {
-      this.#buffer.shift();
+      this.#take();
       this.#missing(row, `is no longer in the log (recorded at position ${row.position}, past its end)`);
     }
   }

@@ -5,7 +5,8 @@ import { DomainError, DomainErrorCode } from '../../actors/domain-error.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { JsonObject } from '../../events/json.js';
 import { runTool, toolSuccess } from '../tool-result.js';
-import { actorStream, headRevision, replayStream } from './replay-stream.js';
+import { actorOfStream } from '../../audit/replay.js';
+import { headRevision, replayStream } from './replay-stream.js';
 
 const inputSchema = {
   stream: z
@@ -68,7 +69,7 @@ export function registerReplay(
     },
     (args) =>
       runTool(async () => {
-        const { kind, actorId } = actorStream(kinds, args.stream);
+        const { kind, actorId } = actorOfStream(kinds, args.stream);
         const head = await headRevision(store, kind, args.stream);
         if (args.at_revision !== undefined && args.at_revision > head) {
           throw new DomainError(

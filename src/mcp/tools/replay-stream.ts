@@ -2,12 +2,11 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { AnyActorKind } from '../../actors/actor-kind.js';
 import { DomainError, DomainErrorCode } from '../../actors/domain-error.js';
 import { initialState } from '../../actors/fold.js';
-import { foldRecorded, MACHINE_VERSION_KEY } from '../../actors/rehydrate.js';
+import { MACHINE_VERSION_KEY } from '../../actors/rehydrate.js';
+import { foldStream } from '../../audit/replay.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { JsonObject, JsonValue } from '../../events/json.js';
 import type { RecordedEvent } from '../../events/types.js';
-
-const PAGE = 500;
 
 export interface ReplayOptions {
   fromRevision: number;
@@ -34,24 +33,6 @@ const NOT_FOUND: Record<string, DomainErrorCode> = {
   subscription: DomainErrorCode.SubscriptionNotFound,
 };
 
-/** An actor's stream: its category's kind and its id; INVALID_PARAMETERS for anything else. */
-export function actorStream(
-  kinds: readonly AnyActorKind[],
-  stream: string,
-): { kind: AnyActorKind; actorId: string } {
-  const dash = stream.indexOf('-');
-  const kind = dash > 0 ? kinds.find((k) => k.category === stream.slice(0, dash)) : undefined;
-  const actorId = stream.slice(dash + 1);
-  if (!kind || actorId === '') {
-    throw new DomainError(
-      DomainErrorCode.InvalidParameters,
-      `${stream} is not an actor stream (${kinds.map((k) => `${k.category}-<id>`).join(', ')})`,
-      { stream },
-    );
-  }
-  return { kind, actorId };
-}
-
 /** The revision of the stream's last event, or a NOT_FOUND error naming the actor when it has none. */
 export async function headRevision(store: EventStore, kind: AnyActorKind, stream: string): Promise<number> {
   const [last] = await store.readStream(stream, { direction: 'backwards', fromRevision: 'end', maxCount: 1 });
@@ -64,8 +45,9 @@ export async function headRevision(store: EventStore, kind: AnyActorKind, stream
 }
 
 /**
- * Folds a stream from its first event with the machine's pure transition (no effects run, nothing is
- * appended) and collects each event of the requested page with the actor's view after it.
+ * One page of an actor's replay for bzzz_replay: the stream is folded by the same fold as `bzzz
+ * replay` (foldStream in src/audit/replay.ts: pure transition, no effects, nothing appended), and
+ * each event of the requested page is collected with the actor's view after it.
  */
 export async function replayStream(
   store: EventStore,
@@ -74,45 +56,34 @@ export async function replayStream(
   actorId: string,
   options: ReplayOptions,
 ): Promise<ReplayResult> {
-  let state: AnyMachineSnapshot = initialState(kind, actorId);
+  const { atRevision, fromRevision, limit } = options;
   let revision = -1;
+  let folded: AnyMachineSnapshot = initialState(kind, actorId);
+  let pageEnd: AnyMachineSnapshot | undefined;
   const events: JsonObject[] = [];
   let nextRevision: number | null = null;
-  let from = 0;
-  let pageEnd: AnyMachineSnapshot | undefined;
-  paging: for (;;) {
-    const page = await store.readStream(stream, { fromRevision: from, maxCount: PAGE });
-    for (const recorded of page) {
-      if (
-        options.atRevision === undefined &&
-        recorded.revision >= options.fromRevision &&
-        events.length === options.limit
-      ) {
-        nextRevision = recorded.revision;
-        break paging;
-      }
-      state = foldRecorded(kind, state, recorded);
-      revision = recorded.revision;
-      if (options.atRevision !== undefined) {
-        if (revision >= options.atRevision) break paging;
-        continue;
-      }
-      if (revision < options.fromRevision) continue;
-      pageEnd = state;
-      events.push(
-        entryOf(
-          recorded,
-          state,
-          options.includeState ? kind.view(state) : undefined,
-          options.includeMetadata,
-        ),
-      );
-    }
-    if (page.length < PAGE) break;
-    from = page[page.length - 1]!.revision + 1;
-  }
   // The page stops before folding the first event it leaves out: `revision` is the last one folded.
-  const last = options.atRevision !== undefined ? state : pageEnd;
+  const stopBefore = (event: RecordedEvent): boolean => {
+    if (atRevision !== undefined) return revision >= atRevision;
+    if (event.revision < fromRevision || events.length < limit) return false;
+    nextRevision = event.revision;
+    return true;
+  };
+  for await (const { event, snapshot } of foldStream(store, kind, actorId, stream, { stopBefore })) {
+    folded = snapshot;
+    revision = event.revision;
+    if (atRevision !== undefined || revision < fromRevision) continue;
+    pageEnd = snapshot;
+    events.push(
+      entryOf(
+        event,
+        snapshot,
+        options.includeState ? kind.view(snapshot) : undefined,
+        options.includeMetadata,
+      ),
+    );
+  }
+  const last = atRevision !== undefined ? folded : pageEnd;
   return {
     events,
     nextRevision,
