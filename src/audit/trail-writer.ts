@@ -1,5 +1,6 @@
 import { BzzzError } from '../errors.js';
 import { WrongExpectedRevisionError } from '../events/errors.js';
+import { subscriptionBatches } from '../events/subscription-batches.js';
 import type { EventStore } from '../events/event-store.js';
 import type { RecordedEvent, Subscription } from '../events/types.js';
 import type { NodeIdentity } from '../identity/node-identity.js';
@@ -28,7 +29,6 @@ const MAX_BATCH = 1000;
 const PERSIST_EVERY = 1000;
 const PERSIST_DELAY_MS = 100;
 const APPEND_ATTEMPTS = 5;
-const DRAINED = Symbol('drained');
 
 export interface TrailWriterOptions {
   store: EventStore;
@@ -267,22 +267,8 @@ export class TrailWriter {
   }
 
   async #follow(subscription: Subscription): Promise<void> {
-    const iterator = subscription[Symbol.asyncIterator]();
     try {
-      let next = iterator.next();
-      for (;;) {
-        const first = await next;
-        if (first.done) return;
-        const batch = [first.value];
-        next = iterator.next();
-        // Take what the subscription delivers without waiting for I/O; one timer per batch, not per event.
-        const drained = new Promise<typeof DRAINED>((resolve) => setImmediate(resolve, DRAINED));
-        while (batch.length < MAX_BATCH) {
-          const more = await Promise.race([next, drained]);
-          if (more === DRAINED || more.done) break;
-          batch.push(more.value);
-          next = iterator.next();
-        }
+      for await (const batch of subscriptionBatches(subscription, MAX_BATCH)) {
         this.#apply(batch);
         if (this.#tree.size - (this.#last?.size ?? 0) >= this.#every) await this.checkpoint();
       }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { subscriptionBatches } from '../events/subscription-batches.js';
 import type { EventStore } from '../events/event-store.js';
 import type { RecordedEvent, Subscription } from '../events/types.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
@@ -12,7 +13,6 @@ class CheckpointMoved extends Error {
     super('the projection checkpoint was moved by another writer');
   }
 }
-const DRAINED = Symbol('drained');
 
 /** Where a projection stands: for lag reports and health. */
 export interface ProjectionStatus {
@@ -147,25 +147,8 @@ export class ProjectionWorker {
   }
 
   async #follow(subscription: Subscription): Promise<void> {
-    const iterator = subscription[Symbol.asyncIterator]();
     try {
-      let next = iterator.next();
-      for (;;) {
-        const first = await next;
-        if (first.done) return;
-        const batch = [first.value];
-        next = iterator.next();
-        // Take what is already there without waiting: a batch per turn of the event loop.
-        while (batch.length < MAX_BATCH) {
-          const more = await Promise.race([
-            next,
-            new Promise<typeof DRAINED>((r) => setImmediate(r, DRAINED)),
-          ]);
-          if (more === DRAINED) break;
-          if (more.done) break;
-          batch.push(more.value);
-          next = iterator.next();
-        }
+      for await (const batch of subscriptionBatches(subscription, MAX_BATCH)) {
         try {
           this.apply(batch);
         } catch (error) {
