@@ -81,6 +81,26 @@ describe('bzzz_task', () => {
     expect(f.double.count).toBe(1);
   });
 
+  it('sends progress notifications while a slow task runs, when the client asks for them', async () => {
+    const { f, client } = await connect();
+    f.double.enqueue({
+      type: 'completion',
+      content: 'Done, slowly.',
+      usage: { prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0 },
+      delayMs: 2600,
+    });
+    await client.callTool({ name: 'bzzz_announce', arguments: { agent_id: 'dev-1', role: 'developer' } });
+    const progress: { progress: number; message?: string }[] = [];
+    const result = await client.callTool(
+      { name: 'bzzz_task', arguments: { agent_id: 'dev-1', input: { prompt: 'take your time' } } },
+      undefined,
+      { onprogress: (notification) => void progress.push(notification), timeout: 30_000 },
+    );
+    expect(structured(result)).toMatchObject({ success: true, status: 'completed' });
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[0]?.message).toMatch(/running on dev-1/);
+  });
+
   it('answers OPENAI_ERROR "not configured" without an API key, and assigns nothing', async () => {
     for (const llm of [null, undefined]) {
       const { f, client } = await connect({ apiKey: null }, llm);

@@ -6,6 +6,7 @@ import { LlmErrorCode, NOT_CONFIGURED_MESSAGE } from '../../llm/llm-errors.js';
 import type { LlmTaskRunner } from '../../llm/llm-service.js';
 import type { TaskOutcome } from '../../llm/task-calls.js';
 import type { McpContext } from '../mcp-context.js';
+import { callProgress } from '../transports/progress.js';
 import { runTool, toolFailure, toolSuccess } from '../tool-result.js';
 import { actorIdSchema, agentIdSchema } from './actor-ids.js';
 import { newToolId } from './ids.js';
@@ -112,6 +113,8 @@ export function registerTask(server: McpServer, context: McpContext, llm: LlmTas
         const outcome = args.wait ? llm.waitForOutcome(agentId, taskId, done.signal) : undefined;
         outcome?.catch(() => {});
         extra.signal.addEventListener('abort', onCancel, { once: true });
+        // A client that sent a progress token hears that the call is alive while the LLM works.
+        const stopProgress = callProgress(extra).heartbeat(2000, `task ${taskId} running on ${agentId}`);
         try {
           const assigned = await context.system.send('agent', agentId, {
             type: 'AssignTask',
@@ -163,6 +166,7 @@ export function registerTask(server: McpServer, context: McpContext, llm: LlmTas
           }
           return answer('completed', result);
         } finally {
+          stopProgress();
           clearTimeout(timer);
           extra.signal.removeEventListener('abort', onCancel);
           done.abort(new Error('answered'));
