@@ -89,6 +89,7 @@ export class TrailWriter {
   #subscription: Subscription | undefined;
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #timerTicks = 0;
   #state: 'new' | 'running' | 'stopped' | 'failed' = 'new';
   #error: unknown;
   #signing: Promise<unknown> = Promise.resolve();
@@ -142,6 +143,11 @@ export class TrailWriter {
   }
 
   /** Reads the latest checkpoint, then follows `$all` from where the audit database stopped. */
+  /** How many times the checkpoint timer has fired (it signs only when the trail grew). */
+  get timerTicks(): number {
+    return this.#timerTicks;
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`the trail writer is ${this.#state}`);
     await this.#loadLatestCheckpoint();
@@ -152,6 +158,7 @@ export class TrailWriter {
     this.#loop = this.#follow(this.#subscription);
     if (this.#intervalMs > 0) {
       this.#timer = setInterval(() => {
+        this.#timerTicks++;
         if (this.#tree.size > (this.#last?.size ?? 0)) {
           this.checkpoint().catch((error) => this.#onError(error));
         }

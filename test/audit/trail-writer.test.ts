@@ -97,7 +97,9 @@ describe('trail writer', () => {
     await fixture.runLamps(5);
     await writer.flush();
     await expect.poll(async () => (await checkpoints(fixture)).length, { timeout: 5000 }).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Three more timer rounds with an unchanged trail: none of them may sign.
+    const ticks = writer.timerTicks;
+    await expect.poll(() => writer.timerTicks, { timeout: 5000 }).toBeGreaterThanOrEqual(ticks + 3);
     expect((await checkpoints(fixture)).map((c) => c.size)).toEqual([5]);
     expect(await writer.stop()).toMatchObject({ size: 5 });
     expect((await checkpoints(fixture)).length).toBe(1);

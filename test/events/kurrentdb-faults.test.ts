@@ -138,17 +138,15 @@ describe('KurrentDB adapter: dropped connections', () => {
     try {
       const seen = await take(subscription, 9);
       // Writers keep appending while every connection is cut, again and again.
-      const writers = streams.map(async (stream) => {
-        for (let i = 0; i < 8; i++) await store.append(stream, events(2));
-      });
-      const cutter = (async () => {
-        for (let i = 0; i < 5; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 40));
-          double.dropConnections();
+      // The first writer cuts every connection after every other append of its own.
+      const writers = streams.map(async (stream, w) => {
+        for (let i = 0; i < 8; i++) {
+          await store.append(stream, events(2));
+          if (w === 0 && i % 2 === 1) double.dropConnections();
         }
-      })();
+      });
       seen.push(...(await take(subscription, 3 * 8 * 2)));
-      await Promise.all([...writers, cutter]);
+      await Promise.all(writers);
       const stored = await store.readAll({ filter: { streamPrefixes: [prefix] } });
       expect(seen.map((event) => event.id)).toEqual(stored.map((event) => event.id));
       expect(new Set(seen.map((event) => event.id)).size).toBe(seen.length);
@@ -174,7 +172,9 @@ describe('KurrentDB adapter: dropped connections', () => {
       await probe.close();
       expect(isBzzzError(refused, 'STORE_UNAVAILABLE')).toBe(true);
       const next = take(subscription, 3);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The subscription keeps trying while the server is down: wait until it was refused again.
+      const refusedBefore = double.refusedConnections;
+      await expect.poll(() => double.refusedConnections, { timeout: 10_000 }).toBeGreaterThan(refusedBefore);
       double.setUnreachable(false);
       await store.append(stream, events(3));
       expect((await next).map((event) => event.revision)).toEqual([2, 3, 4]);

@@ -16,6 +16,7 @@
  * The store, the kill delays and the event ids come from a seeded PRNG (PROJECTION_CRASH_SEED replays
  * the data; the kill timing still varies with the machine).
  */
+import { setTimeout as pollInterval } from 'node:timers/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -322,7 +323,7 @@ async function waitUntil<T>(what: string, probe: () => T | undefined): Promise<T
     const value = probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_TIMEOUT_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await pollInterval(2);
   }
 }
 

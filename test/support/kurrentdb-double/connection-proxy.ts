@@ -13,12 +13,15 @@ export interface ConnectionProxy {
   dropConnections(): void;
   /** While refusing, new connections are cut as soon as they are accepted. */
   setRefusing(refusing: boolean): void;
+  /** Connections cut because the proxy was refusing: tests wait on it to know clients kept trying. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 export async function startConnectionProxy(targetPort: number): Promise<ConnectionProxy> {
   const sockets = new Set<Socket>();
   let refusing = false;
+  let refusedCount = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -27,6 +30,7 @@ export async function startConnectionProxy(targetPort: number): Promise<Connecti
   const server: Server = createServer((client) => {
     track(client);
     if (refusing) {
+      refusedCount++;
       client.destroy();
       return;
     }
@@ -50,6 +54,9 @@ export async function startConnectionProxy(targetPort: number): Promise<Connecti
     },
     setRefusing(value) {
       refusing = value;
+    },
+    get refused() {
+      return refusedCount;
     },
     async close() {
       for (const socket of [...sockets]) socket.destroy();

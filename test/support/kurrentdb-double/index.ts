@@ -36,6 +36,8 @@ export interface KurrentDbDouble {
   dropConnections(): void;
   /** While unreachable, connections are cut as soon as they open (the server is down). */
   setUnreachable(unreachable: boolean): void;
+  /** Connections refused while unreachable. */
+  readonly refusedConnections: number;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,9 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     log,
     dropConnections: () => proxy.dropConnections(),
     setUnreachable: (unreachable) => proxy.setRefusing(unreachable),
+    get refusedConnections() {
+      return proxy.refused;
+    },
     async stop() {
       await proxy.close();
       server.forceShutdown();

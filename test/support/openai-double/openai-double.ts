@@ -1,3 +1,4 @@
+import { setTimeout as upstreamLatency } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -179,7 +180,8 @@ export class OpenAiDouble {
         });
         return;
       case 'completion': {
-        if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+        // A slow upstream, as scripted (server-side latency, not a test waiting).
+        if (reply.delayMs) await upstreamLatency(reply.delayMs);
         sendJson(res, 200, completionBody(reply, request));
         return;
       }
