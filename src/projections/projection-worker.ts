@@ -67,6 +67,7 @@ export class ProjectionWorker {
         this.#writer.apply(event);
         applied++;
       }
+      this.#writer.flush?.();
       const last = events[events.length - 1];
       const reached =
         upTo !== undefined && (last === undefined || upTo > last.position) ? upTo : last?.position;

@@ -19,4 +19,9 @@ export interface ProjectionWriter {
   /** Empties the view (before a rebuild). */
   reset(): void;
   apply(event: RecordedEvent): void;
+  /**
+   * Called at the end of every batch, inside its transaction, before the checkpoint is written: a
+   * writer may keep rows in memory during a batch and write each once here.
+   */
+  flush?(): void;
 }

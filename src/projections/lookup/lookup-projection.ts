@@ -13,10 +13,27 @@ export function performanceOf(completed: number, failed: number): number {
   return (completed + 1) / (completed + failed + 2);
 }
 
+/** Every agent event: the lookup view reads nothing else. */
+export const LOOKUP_EVENT_TYPES = [
+  'AgentAnnounced',
+  'AgentProfileUpdated',
+  'AgentHeartbeatReceived',
+  'AgentCameOnline',
+  'AgentWentOffline',
+  'AgentErrorReported',
+  'AgentRecovered',
+  'TaskAssigned',
+  'TaskStarted',
+  'TaskCompleted',
+  'TaskFailed',
+  'AgentRetired',
+] as const satisfies readonly AgentEvent['type'][];
+
 /** The lookup view: agents by id, role, capability, specialization, project, status and performance. */
 export const lookupProjection: ProjectionDefinition = {
   name: 'lookup',
   version: 1,
+  eventTypes: LOOKUP_EVENT_TYPES,
   open(db) {
     const statements = prepareLookupStatements(db);
     const save = (row: AgentRow, capabilitiesChanged: boolean) => {

@@ -45,25 +45,36 @@ export const threadsProjection: ProjectionDefinition = {
   eventTypes: THREAD_EVENT_TYPES,
   open(db) {
     const statements = prepareThreadStatements(db);
+    // Thread rows changed in the current batch: each is written once, at flush (a busy thread's row
+    // would otherwise be read and rewritten, with all its indexes, for every message).
+    const changed = new Map<string, ThreadRow>();
+    const load = (id: string) => changed.get(id) ?? statements.getThread.get(id);
     return {
-      reset: statements.reset,
+      reset() {
+        changed.clear();
+        statements.reset();
+      },
       apply(event) {
         if (!event.stream.startsWith(THREAD_STREAM)) return;
         const id = event.stream.slice(THREAD_STREAM.length);
         const data = { ...(event.data as object), type: event.type } as ThreadEvent;
         if (data.type === 'ThreadCreated') {
-          if (statements.getThread.get(id)) return;
+          if (load(id)) return;
           create(statements, id, data, event);
           return;
         }
-        const row = statements.getThread.get(id);
+        const row = load(id);
         // A thread whose creation this view never saw (a truncated stream) stays out of it.
         if (!row || event.revision <= row.revision) return;
         row.revision = event.revision;
         row.last_activity = eventTime(data);
         evolve(statements, row, data, event.revision);
         row.status = statusOf(row);
-        statements.saveThread.run(row);
+        changed.set(id, row);
+      },
+      flush() {
+        for (const row of changed.values()) statements.saveThread.run(row);
+        changed.clear();
       },
     };
   },
