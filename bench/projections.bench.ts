@@ -69,11 +69,9 @@ const LAG_SAMPLE_EVERY = 4;
 const LOOKUP_CALLS = args.quick ? 1000 : 4000;
 const LOOKUP_ROUNDS = 4;
 
-const GOALS: Goal[] = [...projections.map((p) => `rebuild-${p.name}`), 'rebuild-all'].map((id) => ({
-  case: id,
-  metric: 'throughput',
-  min: 0.5,
-}));
+// The issue's case `rebuild` is every view rebuilt from zero; the per-view rows (rebuild-<name>) are
+// detail for finding the slow one, without a goal of their own.
+const GOALS: Goal[] = [{ case: 'rebuild', metric: 'throughput', min: 0.5 }];
 
 const dir = mkdtempSync(join(tmpdir(), 'bzzz-bench-projections-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -660,7 +658,7 @@ async function rebuildCase(store: EventStore, db: Database.Database, total: numb
   };
   rows.push(
     resultRow(
-      'rebuild-all',
+      'rebuild',
       'throughput',
       'events/s',
       rate(all),
