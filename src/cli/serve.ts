@@ -45,6 +45,12 @@ export async function serve(config: BzzzConfig, args: readonly string[] = []): P
       const rest = buildRestRoutes(node, {
         storeKind: effective.store.kind,
         requestCounts: () => counter.snapshot(),
+        // The budget shown is the one the LLM guard enforces (no limit: Infinity, shown as null).
+        costConfig: {
+          dailyLimit: effective.llm.limits.dailyUsd ?? Number.POSITIVE_INFINITY,
+          monthlyLimit: effective.llm.limits.monthlyUsd ?? Number.POSITIVE_INFINITY,
+          warningThreshold: effective.llm.warningThreshold,
+        },
       });
       http = await startHttpServer({
         host: effective.host,

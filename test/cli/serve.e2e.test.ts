@@ -64,6 +64,22 @@ describe('bzzz serve (end to end, built bin)', () => {
     expect(bzzz.stdout()).toContain('SIGINT received, store closed');
   });
 
+  it('reports the budget the LLM guard enforces (BZZZ_DAILY_COST_LIMIT, none for the month)', async () => {
+    const bzzz = startBzzz(['serve', '--port', '0'], {
+      BZZZ_STORE: `sqlite:${join(dir, 'bzzz.db')}`,
+      BZZZ_DAILY_COST_LIMIT: '5',
+      BZZZ_MONTHLY_COST_LIMIT: 'none',
+    });
+    await bzzz.waitForOutput(SERVING);
+    const [, , url] = SERVING.exec(bzzz.stdout())!;
+    const body = (await (await fetch(`${url}/api/costs/breakdown`)).json()) as {
+      budget: { overall: { limits: { daily: number | null; monthly: number | null } } };
+    };
+    expect(body.budget.overall.limits).toMatchObject({ daily: 5, monthly: null });
+    bzzz.child.kill('SIGTERM');
+    expect(await bzzz.exited).toBe(0);
+  });
+
   it.each([
     [['serve', '--verbose'], /^bzzz: serve: unknown flag --verbose; accepted: --host, --port$/],
     [['serve', '--port'], /^bzzz: serve: --port needs a value$/],
