@@ -1,4 +1,4 @@
-import type { CostTrackerConfig } from '../projections/cost/cost-queries.js';
+import type { CostTrackerConfig } from '../projections/cost/cost-budget.js';
 import type { BzzzNode } from '../node/bzzz-node.js';
 import type { RequestCounts } from './http-server.js';
 import type { Route } from './router.js';

@@ -6,13 +6,8 @@ import { actorKinds } from '../../src/actors/kinds.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import type { JsonObject } from '../../src/events/json.js';
 import { costProjection } from '../../src/projections/cost/cost-projection.js';
-import {
-  budgetStatus,
-  costBy,
-  costUsage,
-  costWarnings,
-  type CostRow,
-} from '../../src/projections/cost/cost-queries.js';
+import { costBy, costUsage, costWarnings, type CostRow } from '../../src/projections/cost/cost-queries.js';
+import { budgetStatus } from '../../src/projections/cost/cost-budget.js';
 import { COST_TABLES, createCostSchema } from '../../src/projections/cost/cost-schema.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../../src/projections/read-model-db.js';

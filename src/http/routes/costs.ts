@@ -1,11 +1,11 @@
 import {
-  budgetStatus,
   COST_DIMENSIONS,
   costBy,
   costUsage,
   roundUsd,
   type CostRow,
 } from '../../projections/cost/cost-queries.js';
+import { budgetStatus } from '../../projections/cost/cost-budget.js';
 import type { RestDeps } from '../rest-routes.js';
 import { day, month, oneOf, parseQuery, text, timeBound } from '../query-params.js';
 import { ok } from '../responses.js';

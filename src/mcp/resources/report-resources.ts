@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { budgetStatus, costBy } from '../../projections/cost/cost-queries.js';
+import { costBy } from '../../projections/cost/cost-queries.js';
+import { budgetStatus } from '../../projections/cost/cost-budget.js';
 import { getStats } from '../../projections/stats/stats-queries.js';
 import type { McpContext } from '../mcp-context.js';
 import { COST_REPORT_URI, STATS_REPORT_URI } from './resource-uris.js';

@@ -1,7 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { JsonObject } from '../../events/json.js';
-import { budgetStatus, COST_DIMENSIONS, costBy, roundUsd } from '../../projections/cost/cost-queries.js';
+import { COST_DIMENSIONS, costBy, roundUsd } from '../../projections/cost/cost-queries.js';
+import { budgetStatus } from '../../projections/cost/cost-budget.js';
 import { getStats } from '../../projections/stats/stats-queries.js';
 import { listThreads } from '../../projections/threads/threads-queries.js';
 import type { McpContext } from '../mcp-context.js';

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../events/types.js';
 import type { ProjectionDefinition, ProjectionWriter } from '../projection.js';
-import { DEFAULT_COST_CONFIG, roundUsd } from './cost-queries.js';
+import { roundUsd } from './cost-queries.js';
+import { DEFAULT_COST_CONFIG } from './cost-budget.js';
 import { COST_VIEW_VERSION, clearCostTables, createCostSchema } from './cost-schema.js';
 
 /**
