@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, strictCanonicalJson } from './canonical-json.js';
 import { InvalidArgumentError, InvalidEventError } from './errors.js';
 import { isJsonObject, type JsonValue, whyNotJson } from './json.js';
 import { whyBadEventType } from './names.js';
@@ -53,13 +53,10 @@ function prepareEvent(
   if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidEventError('id must be a UUID', { index });
   const badType = whyBadEventType(event.type);
   if (badType) throw new InvalidEventError(badType, { index });
-  const notJson = whyNotJson(event.data, 'data');
-  if (event.data === undefined || notJson) {
-    throw new InvalidEventError(notJson ?? 'data is missing', { index, type: event.type });
-  }
+  if (event.data === undefined) throw new InvalidEventError('data is missing', { index, type: event.type });
+  const dataText = jsonText(event.data, 'data', { index, type: event.type });
   const metadata = completeMetadata(event.metadata, id.toLowerCase(), occurredAt, context.author, index);
-  const dataText = canonicalJson(event.data);
-  const metadataText = canonicalJson(metadata);
+  const metadataText = jsonText(metadata, 'metadata', { index });
   const size = Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
   if (size > context.maxEventSize) {
     throw new InvalidEventError(`event is ${size} bytes, over the ${context.maxEventSize}-byte limit`, {
@@ -72,6 +69,16 @@ function prepareEvent(
   return { id: id.toLowerCase(), type: event.type, data: event.data, dataText, metadata, metadataText };
 }
 
+/** Canonical text of a value that must be plain JSON; the slow check runs only to say what is wrong. */
+function jsonText(value: unknown, path: string, details: Record<string, string | number>): string {
+  const text = strictCanonicalJson(value);
+  if (text !== undefined) return text;
+  const notJson = whyNotJson(value, path);
+  if (notJson) throw new InvalidEventError(notJson, details);
+  // Plain JSON nested deeper than the one-pass check goes.
+  return canonicalJson(value as JsonValue);
+}
+
 function completeMetadata(
   given: unknown,
   id: string,
@@ -81,8 +88,6 @@ function completeMetadata(
 ): EventMetadata {
   if (given !== undefined && !isJsonObject(given))
     throw new InvalidEventError('metadata must be an object', { index });
-  const notJson = whyNotJson(given ?? {}, 'metadata');
-  if (notJson) throw new InvalidEventError(notJson, { index });
   const metadata = {
     correlationId: id,
     causationId: id,

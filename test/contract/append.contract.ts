@@ -104,6 +104,19 @@ export function appendContract(t: ContractContext): void {
       expect(await t.store.readStream(stream)).toHaveLength(4);
     });
 
+    it('finds a retry with an exact expected revision after later appends', async () => {
+      const stream = t.stream();
+      await t.store.append(stream, events(2), { expectedRevision: 'no_stream' });
+      const batch = events(2);
+      const first = await t.store.append(stream, batch, { expectedRevision: 1 });
+      await t.store.append(stream, events(3), { expectedRevision: 3 });
+      expect(await t.store.append(stream, batch, { expectedRevision: 1 })).toEqual(first);
+      const reordered = [batch[1]!, batch[0]!];
+      const refused = await failure(t.store.append(stream, reordered, { expectedRevision: 1 }));
+      expect(isBzzzError(refused, 'WRONG_EXPECTED_REVISION')).toBe(true);
+      expect(await t.store.readStream(stream)).toHaveLength(7);
+    });
+
     it('refuses a retry whose ids only partly match what was written, and writes nothing', async () => {
       const stream = t.stream();
       const batch = events(2);

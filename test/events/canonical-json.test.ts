@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/events/canonical-json.js';
-import type { JsonValue } from '../../src/events/json.js';
+import { canonicalJson, strictCanonicalJson } from '../../src/events/canonical-json.js';
+import { type JsonValue, whyNotJson } from '../../src/events/json.js';
 
 describe('canonical JSON (RFC 8785)', () => {
   it('sorts keys by UTF-16 code units and drops whitespace', () => {
@@ -29,6 +29,34 @@ describe('canonical JSON (RFC 8785)', () => {
         expect(canonicalJson(reordered)).toBe(text);
         expect(canonicalJson(JSON.parse(text))).toBe(text);
       }),
+    );
+  });
+
+  it('strict pass: the same text for plain JSON, nothing for what whyNotJson refuses', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(strictCanonicalJson(value)).toBe(canonicalJson(value as JsonValue));
+      }),
+    );
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = cycle;
+    const refused = [
+      NaN,
+      Infinity,
+      undefined,
+      1n,
+      () => 1,
+      new Date(0),
+      { a: undefined },
+      [1, undefined],
+      cycle,
+    ];
+    for (const value of refused) {
+      expect(strictCanonicalJson({ nested: [value] })).toBeUndefined();
+      expect(whyNotJson({ nested: [value] })).toBeDefined();
+    }
+    expect(strictCanonicalJson(Object.assign(Object.create(null), { b: 1, a: [true, null] }))).toBe(
+      '{"a":[true,null],"b":1}',
     );
   });
 });

@@ -6,11 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBzzzError } from '../../src/errors.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import { prepareEvents } from '../../src/events/prepare-events.js';
-import { applyAppend } from '../../src/events/sqlite/apply-append.js';
+import { applyAppend, RETRY_WINDOW } from '../../src/events/sqlite/apply-append.js';
 import { GroupCommit } from '../../src/events/sqlite/group-commit.js';
 import { openStoreDatabase } from '../../src/events/sqlite/schema.js';
 import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.js';
 import { prepareStatements } from '../../src/events/sqlite/statements.js';
+import { uncachedStreamRows } from '../../src/events/sqlite/stream-cache.js';
 
 const context = { author: 'node-under-test', now: Date.now, maxEventSize: 1 << 20 };
 const oneEvent = () => prepareEvents([{ type: 'Ping', data: { at: 1 } }], context);
@@ -26,11 +27,11 @@ describe('embedded store internals', () => {
     const db = openStoreDatabase(join(dir, 'group.db'), 'FULL');
     const statements = prepareStatements(db);
     let commits = 0;
-    const group = new GroupCommit(
-      db,
-      (job) => applyAppend(statements, job, Date.now()),
-      () => commits++,
-    );
+    const streams = uncachedStreamRows(statements);
+    const group = new GroupCommit(db, {
+      apply: (job) => applyAppend(statements, streams, job, Date.now()),
+      afterCommit: () => commits++,
+    });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 64 }, (_, i) =>
         group.submit({ stream: `s-${i}`, events: oneEvent(), expected: i === 10 ? 3 : 'no_stream' }),
@@ -88,6 +89,62 @@ describe('embedded store internals', () => {
           .nextExpectedRevision,
       ).toBe(1);
     });
+  });
+
+  it('upgrades a version 1 file: its events stay readable and the event id index is dropped', async () => {
+    const path = join(dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+      event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at INTEGER NOT NULL);
+      CREATE UNIQUE INDEX events_by_stream ON events (stream, revision);
+      CREATE INDEX events_by_id ON events (event_id);`);
+    raw
+      .prepare('INSERT INTO events VALUES (1, ?, 0, ?, ?, ?, ?, ?)')
+      .run('a', '00000000-0000-4000-8000-000000000001', 'Old', '{}', '{"author":"n"}', 0);
+    raw.pragma('user_version = 1');
+    raw.close();
+    const store = openSqliteEventStore({ path, nodeId: 'n' });
+    expect((await store.readStream('a')).map((e) => e.type)).toEqual(['Old']);
+    await store.close();
+    const check = new Database(path, { readonly: true });
+    const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all();
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+    expect(indexes).not.toContain('events_by_id');
+  });
+
+  it("looks for an any-revision retry in the stream's last RETRY_WINDOW events only", async () => {
+    const store = openSqliteEventStore({ path: join(dir, 'window.db'), nodeId: 'n' });
+    const [early] = prepareEvents([{ type: 'Early', data: {} }], context);
+    const again = { id: early!.id, type: 'Early', data: {} };
+    const first = await store.append('w', [again]);
+    expect(await store.append('w', [again])).toEqual(first);
+    const filler = Array.from({ length: RETRY_WINDOW }, () => ({ type: 'Filler', data: {} }));
+    await store.append('w', filler);
+    // Out of the window, an `any` retry is a new write (as KurrentDB's best effort for `any`) …
+    expect((await store.append('w', [again])).nextExpectedRevision).toBe(RETRY_WINDOW + 1);
+    // … while a retry with the exact revision it was written at is still found.
+    expect(await store.append('w', [again], { expectedRevision: 'no_stream' })).toEqual(first);
+    await store.close();
+  });
+
+  it('sees what another connection appended before checking an expected revision', async () => {
+    const path = join(dir, 'shared.db');
+    const a = openSqliteEventStore({ path, nodeId: 'a' });
+    const b = openSqliteEventStore({ path, nodeId: 'b' });
+    const ping = () => [{ type: 'Ping', data: {} }];
+    await a.append('s', ping(), { expectedRevision: 'no_stream' });
+    await b.append('s', ping(), { expectedRevision: 0 });
+    const stale = await a.append('s', ping(), { expectedRevision: 0 }).catch((error: unknown) => error);
+    expect(isBzzzError(stale, 'WRONG_EXPECTED_REVISION')).toBe(true);
+    expect((await a.append('s', ping(), { expectedRevision: 1 })).nextExpectedRevision).toBe(2);
+    await b.deleteStream('s');
+    expect((await a.append('s', ping(), { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(3);
+    await b.tombstoneStream('s');
+    const dead = await a.append('s', ping()).catch((error: unknown) => error);
+    expect(isBzzzError(dead, 'STREAM_DELETED')).toBe(true);
+    await a.close();
+    await b.close();
   });
 
   it('refuses a file written by a newer schema', () => {

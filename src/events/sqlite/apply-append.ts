@@ -1,8 +1,9 @@
 import { StreamDeletedError, WrongExpectedRevisionError } from '../errors.js';
 import type { PreparedEvent } from '../prepare-events.js';
 import type { ActualRevision, AppendResult, ExpectedRevision } from '../types.js';
-import { type StreamRow, StreamState } from './rows.js';
+import { type PriorEventRow, type StreamRow, StreamState } from './rows.js';
 import type { Statements } from './statements.js';
+import type { StreamRows } from './stream-cache.js';
 
 export interface AppendJob {
   stream: string;
@@ -28,14 +29,19 @@ export function expectationHolds(expected: ExpectedRevision, actual: ActualRevis
  * check, then the inserts. Every check throws before anything is written, so a refused append needs no
  * rollback; an error during the inserts is a storage failure and fails the whole group.
  */
-export function applyAppend(statements: Statements, job: AppendJob, recordedAt: number): AppendResult {
-  const row = statements.stream.get({ stream: job.stream })!;
+export function applyAppend(
+  statements: Statements,
+  streams: StreamRows,
+  job: AppendJob,
+  recordedAt: number,
+): AppendResult {
+  const row = streams.get(job.stream);
   if (row.state === StreamState.Tombstoned) throw new StreamDeletedError(job.stream);
   const actual = actualRevision(row);
   // As in KurrentDB, an append at exactly the current revision is a new write; and a stream without
   // events cannot hold these ids. Only other appends can be retries, so only they pay for the lookup.
   const mayBeRetry = row.last_revision >= 0 && job.expected !== actual;
-  const replayed = mayBeRetry ? findPriorAppend(statements, job, actual) : undefined;
+  const replayed = mayBeRetry ? findPriorAppend(statements, job, row, actual) : undefined;
   if (replayed) return replayed;
   if (!expectationHolds(job.expected, actual)) {
     throw new WrongExpectedRevisionError(job.stream, job.expected, actual);
@@ -56,25 +62,50 @@ export function applyAppend(statements: Statements, job: AppendJob, recordedAt: 
     position = Number(info.lastInsertRowid);
   }
   if (row.state === StreamState.SoftDeleted) statements.markLive.run(job.stream);
+  streams.appended(job.stream, revision);
   return { nextExpectedRevision: revision, position: BigInt(position) };
 }
 
 /**
+ * How many of a stream's last events an `any` or `stream_exists` retry is looked for in. KurrentDB too
+ * only does its best for `any`; an exact or `no_stream` retry is found wherever it is, by revision.
+ */
+export const RETRY_WINDOW = 1000;
+
+/**
  * KurrentDB-style idempotency: when every event id of the append is already in the stream, in the
  * same order at consecutive revisions, the first result is returned and nothing is written. A partial
- * match is a conflict: the writer's view of the stream is wrong.
+ * match is a conflict: the writer's view of the stream is wrong. There is no index on event ids: a retry
+ * with an exact expected revision (or `no_stream`) can only have landed right after that revision (or at
+ * the start of the stream), so only those rows are read; other retries are looked for in the last
+ * RETRY_WINDOW events.
  */
 function findPriorAppend(
   statements: Statements,
   job: AppendJob,
+  row: StreamRow,
   actual: ActualRevision,
 ): AppendResult | undefined {
-  const found = job.events.map((event) => statements.eventById.get(event.id, job.stream));
-  if (found.every((hit) => hit === undefined)) return undefined;
-  const first = found[0];
-  const consecutive =
-    first !== undefined && found.every((hit, i) => hit !== undefined && hit.revision === first.revision + i);
-  const last = found[found.length - 1];
-  if (!consecutive || !last) throw new WrongExpectedRevisionError(job.stream, job.expected, actual);
+  const ids = job.events.map((event) => event.id);
+  const wanted = new Set(ids);
+  const hits = candidates(statements, job, row)
+    .filter((candidate) => wanted.has(candidate.event_id))
+    .sort((a, b) => a.revision - b.revision);
+  const first = hits[0];
+  const last = hits[hits.length - 1];
+  if (!first || !last) return undefined;
+  const same =
+    hits.length === ids.length &&
+    hits.every((hit, i) => hit.event_id === ids[i] && hit.revision === first.revision + i);
+  if (!same) throw new WrongExpectedRevisionError(job.stream, job.expected, actual);
   return { nextExpectedRevision: last.revision, position: BigInt(last.position) };
+}
+
+/** The rows a retry of this append could have written. */
+function candidates(statements: Statements, job: AppendJob, row: StreamRow): PriorEventRow[] {
+  const count = job.events.length;
+  if (typeof job.expected === 'number')
+    return statements.eventIdsFrom.all(job.stream, job.expected + 1, count);
+  if (job.expected === 'no_stream') return statements.eventIdsFrom.all(job.stream, row.hidden_before, count);
+  return statements.lastEventIds.all(job.stream, Math.max(RETRY_WINDOW, count));
 }

@@ -5,6 +5,16 @@ import { StoreErrorCode } from '../errors.js';
 import { isBzzzError } from '../../errors.js';
 import { toStoreError } from './sqlite-errors.js';
 
+/** What a group does inside its transaction, and after it. */
+export interface GroupSteps {
+  /** First thing in the transaction, with the write lock held. */
+  begin?: () => void;
+  /** One append; throws a refusal (written nothing) or a storage error (fails the group). */
+  apply: (job: AppendJob) => AppendResult;
+  afterCommit: () => void;
+  rolledBack?: () => void;
+}
+
 interface PendingAppend {
   job: AppendJob;
   resolve: (result: AppendResult) => void;
@@ -25,11 +35,12 @@ export class GroupCommit {
 
   constructor(
     db: Database.Database,
-    apply: (job: AppendJob) => AppendResult,
-    private readonly afterCommit: () => void,
+    private readonly steps: GroupSteps,
     private readonly maxBatch = 1024,
   ) {
     this.#transaction = db.transaction((batch: PendingAppend[]) => {
+      steps.begin?.();
+      const apply = steps.apply;
       for (const pending of batch) {
         try {
           pending.outcome = { result: apply(pending.job) };
@@ -64,6 +75,7 @@ export class GroupCommit {
     try {
       this.#transaction.immediate(batch);
     } catch (error) {
+      this.steps.rolledBack?.();
       const failure = toStoreError(error);
       for (const pending of batch) pending.reject(failure);
       return;
@@ -73,7 +85,7 @@ export class GroupCommit {
       if (outcome && 'result' in outcome) pending.resolve(outcome.result);
       else pending.reject(outcome?.error);
     }
-    this.afterCommit();
+    this.steps.afterCommit();
   }
 }
 

@@ -11,6 +11,13 @@ export interface EventRow {
   recorded_at: number;
 }
 
+/** Where an already written event id sits, for idempotent retries. */
+export interface PriorEventRow {
+  revision: number;
+  position: number;
+  event_id: string;
+}
+
 /** What the store knows of a stream: always a row, `registered` 0 when no `streams` row exists. */
 export interface StreamRow {
   last_revision: number;

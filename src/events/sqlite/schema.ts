@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 
 export type Synchronous = 'FULL' | 'NORMAL' | 'OFF';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * The embedded store's tables. `events.position` is the row id: assigned under SQLite's single write
@@ -10,6 +10,8 @@ const SCHEMA_VERSION = 1;
  * A stream's last revision is read from the (stream, revision) index, so a plain append writes one row
  * and no `streams` row: that table only holds streams with metadata or a delete (`hidden_before` is set
  * by a soft delete; `state` is 0 live, 1 soft-deleted, 2 tombstoned).
+ * There is no index on `event_id` (version 1 had one, dropped in 2): random UUID keys double the pages
+ * every commit writes, and idempotent retries are found by revision instead (see apply-append.ts).
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -23,7 +25,7 @@ CREATE TABLE IF NOT EXISTS events (
   recorded_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
-CREATE INDEX IF NOT EXISTS events_by_id ON events (event_id);
+DROP INDEX IF EXISTS events_by_id;
 CREATE TABLE IF NOT EXISTS streams (
   stream        TEXT    PRIMARY KEY,
   state         INTEGER NOT NULL DEFAULT 0,

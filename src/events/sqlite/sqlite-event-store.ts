@@ -27,6 +27,7 @@ import { StreamState, toRecordedEvent } from './rows.js';
 import { openStoreDatabase, type Synchronous } from './schema.js';
 import { toStoreError } from './sqlite-errors.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { StreamCache } from './stream-cache.js';
 
 export interface SqliteEventStoreOptions {
   /** File path, or ':memory:' for a private throw-away store. */
@@ -56,6 +57,7 @@ class SqliteEventStore implements EventStore {
   readonly #statements: Statements;
   readonly #readAll: ReadAllQueries;
   readonly #groupCommit: GroupCommit;
+  readonly #streams: StreamCache;
   readonly #signal = new ChangeSignal();
   readonly #clock: () => number;
   readonly #options: SqliteEventStoreOptions;
@@ -69,11 +71,14 @@ class SqliteEventStore implements EventStore {
     this.#db = openStoreDatabase(options.path, options.synchronous ?? 'FULL', options.busyTimeoutMs);
     this.#statements = prepareStatements(this.#db);
     this.#readAll = new ReadAllQueries(this.#db);
-    this.#groupCommit = new GroupCommit(
-      this.#db,
-      (job) => applyAppend(this.#statements, job, this.#clock()),
-      () => this.#signal.notify(),
-    );
+    const streams = new StreamCache(this.#statements, () => this.#readDataVersion());
+    this.#streams = streams;
+    this.#groupCommit = new GroupCommit(this.#db, {
+      begin: () => streams.begin(),
+      apply: (job) => applyAppend(this.#statements, streams, job, this.#clock()),
+      afterCommit: () => this.#signal.notify(),
+      rolledBack: () => streams.clear(),
+    });
     this.#dataVersion = this.#readDataVersion();
     this.#poller = setInterval(() => this.#pollOtherWriters(), options.crossProcessPollMs ?? 50);
     this.#poller.unref();
@@ -230,6 +235,7 @@ class SqliteEventStore implements EventStore {
   /** Runs a write in its own transaction, after the appends already queued (call order is kept). */
   #writeNow(write: () => void): void {
     this.#groupCommit.flush();
+    this.#streams.clear();
     this.#guard(() => this.#db.transaction(write).immediate());
     this.#signal.notify();
   }
@@ -253,7 +259,7 @@ class SqliteEventStore implements EventStore {
   }
 
   #readDataVersion(): number {
-    return this.#db.pragma('data_version', { simple: true }) as number;
+    return this.#statements.dataVersion.get()!;
   }
 
   #pollOtherWriters(): void {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventRow, StreamRow } from './rows.js';
+import type { EventRow, PriorEventRow, StreamRow } from './rows.js';
 
 const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadata, recorded_at';
 
@@ -12,8 +12,13 @@ export function prepareStatements(db: Database.Database) {
               coalesce(s.hidden_before, 0) AS hidden_before, s.metadata AS metadata
        FROM (SELECT 1) LEFT JOIN streams s ON s.stream = @stream`,
     ),
-    eventById: db.prepare<[string, string], { revision: number; position: number }>(
-      'SELECT revision, position FROM events WHERE event_id = ? AND stream = ?',
+    eventIdsFrom: db.prepare<[string, number, number], PriorEventRow>(
+      `SELECT revision, position, event_id FROM events WHERE stream = ? AND revision >= ?
+       ORDER BY revision ASC LIMIT ?`,
+    ),
+    lastEventIds: db.prepare<[string, number], PriorEventRow>(
+      `SELECT revision, position, event_id FROM events WHERE stream = ?
+       ORDER BY revision DESC LIMIT ?`,
     ),
     insertEvent: db.prepare<[string, number, string, string, string, string, number]>(
       'INSERT INTO events (stream, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -35,6 +40,7 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision <= ? AND revision >= ? AND recorded_at >= ?
        ORDER BY revision DESC LIMIT ?`,
     ),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
   };
 }
