@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActorSystem } from '../../src/actors/actor-system.js';
+import { agentKind } from '../../src/actors/agent/agent-kind.js';
 import { SimulatedClock } from '../../src/actors/clock.js';
 import { openRuntimeDatabase } from '../../src/actors/runtime-db.js';
 import { sqliteSnapshotStore } from '../../src/actors/snapshot-store.js';
@@ -51,6 +52,48 @@ describe('snapshots', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('reads agents recorded by machine v1 (flat profile): v1 events upcast as they are, v1 snapshots ignored', async () => {
+    const store = openSqliteEventStore({ path: ':memory:', nodeId: 'n' });
+    const snapshots = sqliteSnapshotStore(openRuntimeDatabase(':memory:'));
+    const v1 = { correlationId: 'c', causationId: 'c', machineVersion: 1 };
+    const profile = {
+      role: 'reviewer',
+      capabilities: ['go'],
+      specialization: 'review',
+      max_tasks: 2,
+      model: null,
+      system_prompt: null,
+      cost_limits: null,
+      project: 'p',
+      owner: null,
+      heartbeat_timeout_s: 90,
+    };
+    const at = '2026-01-01T00:00:00.000Z';
+    await store.append('agent-old', [
+      { type: 'AgentAnnounced', data: { agent_id: 'old', ...profile, announced_at: at }, metadata: v1 },
+      { type: 'AgentHeartbeatReceived', data: { at: '2026-01-01T00:00:30.000Z' }, metadata: v1 },
+    ]);
+    // What v1 cached: the profile flat in the context. Restoring it under v2 would break the state.
+    snapshots.save({
+      stream: 'agent-old',
+      revision: 1,
+      machineVersion: 1,
+      state: { value: { announced: { online: 'idle' } }, context: { id: 'old', ...profile } },
+    });
+    const system = new ActorSystem({ store, kinds: [agentKind], snapshots });
+    const agent = await system.inspect('agent', 'old');
+    expect(agent.revision).toBe(1);
+    expect(agent.state).toMatchObject({
+      ...profile,
+      status: 'idle',
+      last_heartbeat: '2026-01-01T00:00:30.000Z',
+    });
+    const result = await system.send('agent', 'old', { type: 'RecordHeartbeat' });
+    expect(result.revision).toBe(2);
+    expect((await store.readStream('agent-old'))[2]?.metadata.machineVersion).toBe(agentKind.version);
+    await store.close();
   });
 
   it('ignores a snapshot taken under another machine version and folds from zero', async () => {

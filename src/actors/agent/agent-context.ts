@@ -44,8 +44,14 @@ export interface UsageTotals {
   cost_usd: number;
 }
 
-export interface AgentContext extends AgentProfile {
+/**
+ * The machine's context. The profile is nested so that the context keeps few top-level keys: XState
+ * copies the context with Object.assign on every assign, and V8 turns an object built that way with more
+ * than about 16 keys into a slow dictionary-mode object (a heartbeat then cost several times more).
+ */
+export interface AgentContext {
   id: string;
+  profile: AgentProfile;
   created_at: string | null;
   last_activity: string | null;
   last_heartbeat: string | null;
@@ -64,16 +70,18 @@ export interface AgentContext extends AgentProfile {
 export function emptyAgentContext(id: string): AgentContext {
   return {
     id,
-    role: '',
-    capabilities: [],
-    specialization: '',
-    max_tasks: DEFAULT_MAX_TASKS,
-    model: null,
-    system_prompt: null,
-    cost_limits: null,
-    project: null,
-    owner: null,
-    heartbeat_timeout_s: DEFAULT_HEARTBEAT_TIMEOUT_S,
+    profile: {
+      role: '',
+      capabilities: [],
+      specialization: '',
+      max_tasks: DEFAULT_MAX_TASKS,
+      model: null,
+      system_prompt: null,
+      cost_limits: null,
+      project: null,
+      owner: null,
+      heartbeat_timeout_s: DEFAULT_HEARTBEAT_TIMEOUT_S,
+    },
     created_at: null,
     last_activity: null,
     last_heartbeat: null,
@@ -89,7 +97,7 @@ export function emptyAgentContext(id: string): AgentContext {
 }
 
 /** The profile fields of an announcement, without its type and times. */
-export function profileOf(event: AgentAnnounced | AgentProfileUpdated | AgentContext): AgentProfile {
+export function profileOf(event: AgentAnnounced | AgentProfileUpdated): AgentProfile {
   return {
     role: event.role,
     capabilities: event.capabilities,

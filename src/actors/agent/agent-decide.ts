@@ -3,7 +3,7 @@ import type { JsonObject } from '../../events/json.js';
 import type { DecideContext } from '../actor-kind.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import type { AgentCommand, AnnounceAgent } from './agent-commands.js';
-import { type AgentContext, profileOf } from './agent-context.js';
+import type { AgentContext } from './agent-context.js';
 import { AGENT_ID_PATTERN, type AgentEvent, type AgentProfile, type CostLimits } from './agent-events.js';
 import { assignTask, completeTask, failTask, requireNotRetired, startTask } from './agent-task-decisions.js';
 import { type AgentState, type AgentStatus, agentStatus } from './agent-view.js';
@@ -80,7 +80,7 @@ function announce(
       { agent_id: agent.id },
     );
   }
-  if (profile.owner !== agent.owner) {
+  if (profile.owner !== agent.profile.owner) {
     throw new DomainError(
       DomainErrorCode.AgentExists,
       `agent ${agent.id} already exists and has another owner`,
@@ -88,8 +88,7 @@ function announce(
     );
   }
   if (
-    canonicalJson(profile as unknown as JsonObject) ===
-    canonicalJson(profileOf(agent) as unknown as JsonObject)
+    canonicalJson(profile as unknown as JsonObject) === canonicalJson(agent.profile as unknown as JsonObject)
   ) {
     return [heartbeat(status, at)];
   }

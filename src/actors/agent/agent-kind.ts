@@ -1,4 +1,5 @@
 import type { ActorKind, Deadline } from '../actor-kind.js';
+import { fromStoredEvent } from '../fold.js';
 import { type AgentCommand, agentCommandSchema } from './agent-commands.js';
 import { decideAgent } from './agent-decide.js';
 import type { AgentEvent } from './agent-events.js';
@@ -40,12 +41,15 @@ export const HEARTBEAT_DEADLINE = 'heartbeat';
 export const agentKind: ActorKind<AgentMachine, AgentCommand> = {
   category: 'agent',
   machine: agentMachine,
-  version: 1,
+  // v2 nested the profile in the context (snapshots of v1 are not restored); events are unchanged.
+  version: 2,
   commandSchema: agentCommandSchema,
   input: (id) => ({ id }),
   decide: decideAgent,
   deadlines: agentDeadlines,
   view: agentView,
+  upcast: (event, recordedVersion) =>
+    recordedVersion === 1 ? fromStoredEvent<AgentEvent>(event.type, event.data) : undefined,
 };
 
 /** One deadline while the agent is online: it goes offline when no heartbeat arrives in time. */
@@ -53,7 +57,7 @@ export function agentDeadlines(state: AgentState): Deadline<AgentEvent>[] {
   const status = agentStatus(state);
   const lastHeartbeat = state.context.last_heartbeat;
   if ((status !== 'idle' && status !== 'busy') || lastHeartbeat === null) return [];
-  const dueAt = Date.parse(lastHeartbeat) + state.context.heartbeat_timeout_s * 1000;
+  const dueAt = Date.parse(lastHeartbeat) + state.context.profile.heartbeat_timeout_s * 1000;
   return [
     {
       key: HEARTBEAT_DEADLINE,

@@ -38,7 +38,7 @@ export const agentMachine = setup({
     hasNoTasks: ({ context }) => context.current_tasks.length === 0,
     canTakeTask: ({ context, event }) =>
       event.type === 'TaskAssigned' &&
-      context.current_tasks.length < context.max_tasks &&
+      context.current_tasks.length < context.profile.max_tasks &&
       !findCurrentTask(context, event.task_id) &&
       !findRecentTask(context, event.task_id),
     taskIsPending: ({ context, event }) =>
@@ -63,7 +63,7 @@ export const agentMachine = setup({
         AgentAnnounced: {
           target: 'announced',
           actions: assign(({ event }) => ({
-            ...profileOf(event),
+            profile: profileOf(event),
             created_at: event.announced_at,
             last_activity: event.announced_at,
             last_heartbeat: event.announced_at,
@@ -76,7 +76,7 @@ export const agentMachine = setup({
       on: {
         AgentProfileUpdated: {
           actions: assign(({ event }) => ({
-            ...profileOf(event),
+            profile: profileOf(event),
             last_activity: event.updated_at,
             last_heartbeat: event.updated_at,
           })),
@@ -134,9 +134,9 @@ export const agentMachine = setup({
                     description: event.description,
                     input: event.input,
                     threadId: event.thread_id,
-                    model: context.model,
-                    systemPrompt: context.system_prompt,
-                    costLimits: context.cost_limits,
+                    model: context.profile.model,
+                    systemPrompt: context.profile.system_prompt,
+                    costLimits: context.profile.cost_limits,
                   }),
                 },
               ],
@@ -157,7 +157,7 @@ export const agentMachine = setup({
             AgentProfileUpdated: {
               target: 'online',
               actions: assign(({ event }) => ({
-                ...profileOf(event),
+                profile: profileOf(event),
                 last_activity: event.updated_at,
                 last_heartbeat: event.updated_at,
               })),

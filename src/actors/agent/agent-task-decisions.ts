@@ -42,11 +42,11 @@ export function assignTask(
       { agent_id: agent.id, status },
     );
   }
-  if (agent.current_tasks.length >= agent.max_tasks) {
+  if (agent.current_tasks.length >= agent.profile.max_tasks) {
     throw new DomainError(
       DomainErrorCode.MaxTasksReached,
-      `agent ${agent.id} already has ${agent.current_tasks.length} of ${agent.max_tasks} tasks`,
-      { agent_id: agent.id, max_tasks: agent.max_tasks },
+      `agent ${agent.id} already has ${agent.current_tasks.length} of ${agent.profile.max_tasks} tasks`,
+      { agent_id: agent.id, max_tasks: agent.profile.max_tasks },
     );
   }
   return [
