@@ -8,15 +8,23 @@ import type { Folded } from './rehydrate.js';
 
 type Deadlines = readonly { key: string; dueAt: number }[];
 
+/** Longest time changed deadlines wait in memory before they are written (ms). */
+export const FLUSH_INTERVAL_MS = 100;
+/** Streams waiting to be written that trigger a write at once. */
+const FLUSH_AT_PENDING = 4096;
+
 /**
  * Durable timers. Deadlines are derived from each actor's state and kept in an index that follows
  * `$all` from a checkpoint, so they survive restarts, cover events written by other processes, and
  * fire at once when overdue. A fired deadline goes through the actor's mailbox, which re-derives it
  * from the current state: a stale index entry can never append a wrong event.
  *
- * Writes are batched: the states this process adopts and the events `$all` brings are collected and
- * written with the checkpoint in one transaction per turn of the event loop; events whose state this
- * process already recorded when adopting it are not folded again.
+ * Writes are batched: the deadlines of the states this process adopts and of the events `$all` brings
+ * are kept in memory (the timer is armed from them at once) and written with the checkpoint in one
+ * transaction at most every FLUSH_INTERVAL_MS, or sooner when many are waiting; a stream changed many
+ * times in between is written once. The index is derived data: after a crash it replays `$all` from the
+ * checkpoint it had written. Events whose state this process already recorded when adopting it are not
+ * folded again.
  */
 export class DeadlineTracker {
   #subscription: Subscription | undefined;
@@ -27,8 +35,10 @@ export class DeadlineTracker {
   #processed: bigint | undefined;
   #stopped = false;
   readonly #pending = new Map<string, Deadlines>();
+  /** Earliest due time among the pending deadlines (the index does not have them yet). */
+  #pendingEarliest: number | undefined;
   #pendingCheckpoint: bigint | undefined;
-  #flushScheduled = false;
+  #flushTimer: NodeJS.Timeout | undefined;
   /** Streams whose deadlines this process wrote when adopting their state, at that revision. */
   readonly #recorded = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
@@ -57,12 +67,13 @@ export class DeadlineTracker {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) this.system.clock.clearTimer(this.#timer);
+    clearTimeout(this.#flushTimer);
     await this.#subscription?.close();
     await this.#following;
     this.#flush();
   }
 
-  /** Resolves once the index reflects every event up to `position`. */
+  /** Resolves once the index (in memory; on disk within FLUSH_INTERVAL_MS) reflects every event up to `position`. */
   caughtUp(position: bigint): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
@@ -90,7 +101,7 @@ export class DeadlineTracker {
           // Nothing appended: the entry was stale; re-derive it from the current state.
           if (result.events.length === 0) {
             const { kind, folded } = await this.system.refresh(deadline.stream, result.revision);
-            this.#pending.set(deadline.stream, kind.deadlines?.(folded.state) ?? []);
+            this.#setPending(deadline.stream, kind.deadlines?.(folded.state) ?? []);
           }
         }
       }
@@ -110,10 +121,12 @@ export class DeadlineTracker {
           if (recorded === event.revision) this.#recorded.delete(event.stream);
         } else {
           const { kind, folded } = await this.system.refresh(event.stream, event.revision);
-          this.#pending.set(event.stream, kind.deadlines?.(folded.state) ?? []);
+          this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
         }
         this.#pendingCheckpoint = event.position;
+        this.#processed = event.position;
         this.#scheduleFlush();
+        for (const waiter of [...this.#waiters]) waiter();
       }
     } catch (error) {
       if (!this.#stopped) this.onError(error);
@@ -122,40 +135,55 @@ export class DeadlineTracker {
 
   #record(stream: string, kind: AnyActorKind, folded: Folded): void {
     if (!kind.deadlines) return;
-    this.#pending.set(stream, kind.deadlines(folded.state));
+    this.#setPending(stream, kind.deadlines(folded.state));
     this.#recorded.set(stream, Math.max(this.#recorded.get(stream) ?? -1, folded.revision));
     this.#scheduleFlush();
   }
 
+  /** New deadlines of a stream, armed at once if they fall before the armed timer. */
+  #setPending(stream: string, deadlines: Deadlines): void {
+    this.#pending.set(stream, deadlines);
+    let earliest = this.#pendingEarliest;
+    for (const { dueAt } of deadlines) if (earliest === undefined || dueAt < earliest) earliest = dueAt;
+    if (earliest === this.#pendingEarliest) return;
+    this.#pendingEarliest = earliest;
+    if (earliest !== undefined && (this.#armedAt === undefined || earliest < this.#armedAt)) this.#arm();
+  }
+
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      try {
-        this.#flush();
-        this.#arm();
-      } catch (error) {
-        this.onError(error);
-      }
-    });
+    if (this.#pending.size >= FLUSH_AT_PENDING) {
+      this.#flushSafely();
+      return;
+    }
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => this.#flushSafely(), FLUSH_INTERVAL_MS);
+    this.#flushTimer.unref();
+  }
+
+  #flushSafely(): void {
+    try {
+      this.#flush();
+      this.#arm();
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   #flush(): void {
-    this.#flushScheduled = false;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     if (this.#pending.size === 0 && this.#pendingCheckpoint === undefined) return;
-    const checkpoint = this.#pendingCheckpoint;
-    this.index.replace(this.#pending, checkpoint);
+    this.index.replace(this.#pending, this.#pendingCheckpoint);
     this.#pending.clear();
+    this.#pendingEarliest = undefined;
     this.#pendingCheckpoint = undefined;
-    if (checkpoint !== undefined) {
-      this.#processed = checkpoint;
-      for (const waiter of [...this.#waiters]) waiter();
-    }
   }
 
   #arm(): void {
     if (this.#stopped || this.#firing) return;
-    const earliest = this.index.earliest();
+    const stored = this.index.earliest();
+    const pending = this.#pendingEarliest;
+    const earliest = stored === undefined || (pending !== undefined && pending < stored) ? pending : stored;
     if (earliest === undefined || earliest === this.#armedAt) return;
     if (this.#timer) this.system.clock.clearTimer(this.#timer);
     this.#armedAt = earliest;
