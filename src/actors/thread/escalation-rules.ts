@@ -148,10 +148,12 @@ export interface RuleFacts {
   since: number;
   /** Last message, decision, vote or resumption (ms). */
   lastProgress: number;
-  /** Times (ms) of disagreeing votes since the baseline. */
-  disagreements: readonly number[];
-  /** Messages and unattached error reports since the baseline. */
-  samples: readonly { at: number; error: boolean }[];
+  /** Times of every disagreeing vote; those before index `disagreementsFrom` precede the baseline. */
+  disagreements: readonly string[];
+  disagreementsFrom: number;
+  /** Every message and unattached error report; those before index `samplesFrom` precede the baseline. */
+  samples: readonly { at: string; error: boolean }[];
+  samplesFrom: number;
 }
 
 /** When a time condition falls due, or undefined for count conditions and disabled ones. */
@@ -179,22 +181,33 @@ export function countConditionReason(
 ): string | undefined {
   const { threshold, timeframe } = condition;
   if (threshold === false) return undefined;
-  const from = timeframe === undefined ? Number.NEGATIVE_INFINITY : now - timeframe * 1000;
+  // Runs on every post: without a timeframe, nothing is parsed, only counted.
+  const from = timeframe === undefined ? undefined : now - timeframe * 1000;
+  const inWindow = (at: string) => from === undefined || Date.parse(at) >= from;
   const window = timeframe === undefined ? '' : ` in the last ${timeframe}s`;
   if (condition.type === 'disagreement_count') {
-    const count = facts.disagreements.filter((at) => at >= from).length;
+    let count = 0;
+    for (let i = facts.disagreementsFrom; i < facts.disagreements.length; i++) {
+      if (inWindow(facts.disagreements[i]!)) count++;
+    }
     const needed = threshold === true ? 1 : threshold;
     return count > 0 && count >= needed
       ? `${count} disagreeing votes${window} (threshold ${needed})`
       : undefined;
   }
   if (condition.type === 'error_rate') {
-    const samples = facts.samples.filter((sample) => sample.at >= from);
-    const errors = samples.filter((sample) => sample.error).length;
+    let total = 0;
+    let errors = 0;
+    for (let i = facts.samplesFrom; i < facts.samples.length; i++) {
+      const sample = facts.samples[i]!;
+      if (!inWindow(sample.at)) continue;
+      total++;
+      if (sample.error) errors++;
+    }
     const minSamples = condition.min_samples ?? DEFAULT_ERROR_RATE_MIN_SAMPLES;
     const needed = threshold === true ? 0 : threshold;
-    if (samples.length < minSamples || errors === 0 || errors / samples.length < needed) return undefined;
-    return `error rate ${errors}/${samples.length}${window} reached threshold ${needed}`;
+    if (total < minSamples || errors === 0 || errors / total < needed) return undefined;
+    return `error rate ${errors}/${total}${window} reached threshold ${needed}`;
   }
   return undefined;
 }

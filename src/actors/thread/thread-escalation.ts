@@ -37,10 +37,10 @@ export function ruleFacts(context: ThreadContext, rule: string): RuleFacts {
   return {
     since,
     lastProgress: Date.parse(context.last_progress),
-    disagreements: context.disagreements.slice(baseline.disagreements).map((at) => Date.parse(at)),
-    samples: context.turns
-      .slice(baseline.turns)
-      .map((turn) => ({ at: Date.parse(turn.at), error: turn.error })),
+    disagreements: context.disagreements,
+    disagreementsFrom: baseline.disagreements,
+    samples: context.turns,
+    samplesFrom: baseline.turns,
   };
 }
 

@@ -1,4 +1,5 @@
-import { type SnapshotFrom, transition } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
+import { transitionPure } from '../transition-scope.js';
 import type { DecideContext } from '../actor-kind.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import { activeParticipants, isMember, type ThreadContext } from './thread-context.js';
@@ -39,7 +40,12 @@ export class ThreadOutcome {
         `thread decide produced ${event.type}, which state ${JSON.stringify(this.state.value)} refuses`,
       );
     }
-    this.state = transition(threadMachine, this.state, event)[0];
+    this.state = transitionPure(
+      threadMachine,
+      { id: this.context.thread_id },
+      this.state,
+      event,
+    )[0] as ThreadState;
     this.events.push(event);
     return this;
   }
