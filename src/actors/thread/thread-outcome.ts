@@ -35,17 +35,14 @@ export class ThreadOutcome {
 
   /** Adds an event. One the machine would refuse is a bug in decide, not a domain rejection. */
   add(event: ThreadEvent): this {
-    if (!this.state.can(event)) {
+    const [next] = transitionPure(threadMachine, { id: this.context.thread_id }, this.state, event);
+    // XState hands back the same snapshot when no transition was taken; can() confirms on that rare path.
+    if (next === this.state && !this.state.can(event)) {
       throw new Error(
         `thread decide produced ${event.type}, which state ${JSON.stringify(this.state.value)} refuses`,
       );
     }
-    this.state = transitionPure(
-      threadMachine,
-      { id: this.context.thread_id },
-      this.state,
-      event,
-    )[0] as ThreadState;
+    this.state = next as ThreadState;
     this.events.push(event);
     return this;
   }
