@@ -49,15 +49,18 @@ function prepareEvent(
   context: PrepareContext,
 ): PreparedEvent {
   if (!isJsonObject(event as unknown)) throw new InvalidEventError('event must be an object', { index });
-  const id = event.id === undefined ? randomUUID() : event.id;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidEventError('id must be a UUID', { index });
+  const id = event.id === undefined ? randomUUID() : checkedId(event.id, index);
   const badType = whyBadEventType(event.type);
   if (badType) throw new InvalidEventError(badType, { index });
   if (event.data === undefined) throw new InvalidEventError('data is missing', { index, type: event.type });
   const dataText = jsonText(event.data, 'data', { index, type: event.type });
-  const metadata = completeMetadata(event.metadata, id.toLowerCase(), occurredAt, context.author, index);
+  const metadata = completeMetadata(event.metadata, id, occurredAt, context.author, index);
   const metadataText = jsonText(metadata, 'metadata', { index });
-  const size = Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a text near the limit needs counting.
+  const size =
+    (dataText.length + metadataText.length) * 3 <= context.maxEventSize
+      ? 0
+      : Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
   if (size > context.maxEventSize) {
     throw new InvalidEventError(`event is ${size} bytes, over the ${context.maxEventSize}-byte limit`, {
       index,
@@ -66,7 +69,13 @@ function prepareEvent(
       limit: context.maxEventSize,
     });
   }
-  return { id: id.toLowerCase(), type: event.type, data: event.data, dataText, metadata, metadataText };
+  return { id, type: event.type, data: event.data, dataText, metadata, metadataText };
+}
+
+/** A writer-chosen id: a UUID in any case, stored in lower case. */
+function checkedId(id: unknown, index: number): string {
+  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidEventError('id must be a UUID', { index });
+  return id.toLowerCase();
 }
 
 /** Canonical text of a value that must be plain JSON; the slow check runs only to say what is wrong. */
