@@ -205,7 +205,8 @@ try {
       '  (another process), lower is better. Throughput: calls/s of all sessions together, higher is better.',
       'c1: one session, one call at a time. c32: 32 sessions, each with one call in flight (closed loop).',
       'bzzz_lookup: bzzz://*:<role>@<project> among 10,000 agents. bzzz_post: a text message into a thread by a',
-      '  participant (durable append at synchronous=FULL, answered once every read model reflects it).',
+      '  participant (durable append at synchronous=FULL, answered once durable; the read models catch up',
+      '  after it, and every query waits for the views it reads to reflect the commands answered before it).',
     ].join('\n') + '\n',
   );
   const missed = rows.filter((row) => {

@@ -25,6 +25,11 @@ export interface RestOptions {
   /** /health says `degraded` when a view is further behind than this (default 1000 events or 60 s). */
   maxEventsBehind?: number;
   maxMsBehind?: number;
+  /**
+   * How long a read waits for the views to reflect the commands answered before it (MCP tools answer
+   * once a command is durable; the views catch up a moment later). Default 10 s.
+   */
+  readYourWritesTimeoutMs?: number;
 }
 
 /** What every route module gets: the node and the options with their defaults filled in. */
@@ -52,11 +57,19 @@ export function buildRestRoutes(node: BzzzNode, options: RestOptions): Route[] {
     maxEventsBehind: options.maxEventsBehind ?? 1000,
     maxMsBehind: options.maxMsBehind ?? 60_000,
   };
+  const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+  // Read-your-writes: a read sees every command answered before it (at once when the views have it).
+  const settled = (route: Route): Route => ({
+    ...route,
+    handler: async (context) => {
+      await node.projections.settle(undefined, timeoutMs);
+      return route.handler(context);
+    },
+  });
   return [
     ...healthRoutes(deps),
-    ...agentRoutes(deps),
-    ...conversationRoutes(deps),
-    ...statsRoutes(deps),
-    ...costRoutes(deps),
+    ...[...agentRoutes(deps), ...conversationRoutes(deps), ...statsRoutes(deps), ...costRoutes(deps)].map(
+      settled,
+    ),
   ];
 }

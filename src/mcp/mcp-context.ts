@@ -10,20 +10,38 @@ export interface McpContext {
   readModel: Database.Database;
   nodeId: string;
   now(): number;
-  /** How long a tool waits for the read models to reflect its own command (read-your-writes). */
+  /** How long a query waits for the read models to reflect the commands answered before it. */
   readYourWritesTimeoutMs: number;
   /** Runs LLM tasks (bzzz_task); absent: the tool answers OPENAI_ERROR, not configured. */
   llm?: LlmTaskRunner;
 }
 
-/** Sends a command and waits until every read model reflects it, so the next query sees it. */
-export async function commandAndSettle(
+/** The read models a query reads (projection names). */
+export type ViewName = 'lookup' | 'threads' | 'cost' | 'stats';
+
+/**
+ * Sends a command and answers as soon as it is durable, with the actor's own result. Read-your-writes
+ * moves to the queries: the views its events touch owe its position to every query that follows, in
+ * any session ({@link readViews}), so a command never waits for a projection cycle it does not need.
+ */
+export async function sendCommand(
   context: McpContext,
   category: string,
   actorId: string,
   command: { type: string; [field: string]: unknown },
 ): Promise<CommandResult> {
   const result = await context.system.send(category, actorId, command);
-  await context.projections.waitFor(result.position, context.readYourWritesTimeoutMs);
+  context.projections.noteWrite(
+    result.position,
+    result.events.map((event) => event.type),
+  );
   return result;
+}
+
+/**
+ * Before a query of the read models: resolves once the views it reads reflect every command answered
+ * so far (at once when they do, the usual case); PROJECTION_TIMEOUT after the context's timeout.
+ */
+export function readViews(context: McpContext, views: readonly ViewName[]): Promise<void> {
+  return context.projections.settle(views, context.readYourWritesTimeoutMs);
 }

@@ -21,6 +21,15 @@ export function toolSuccess(structured: JsonObject, summary?: string): CallToolR
   };
 }
 
+/**
+ * A successful tool result whose text is a compact rendering of the answer instead of its JSON: for
+ * tools called often with large answers (lookup) or on hot paths (post), where sending the answer
+ * twice costs more than it is worth. Every field stays in the structured content.
+ */
+export function toolSuccessText(structured: JsonObject, text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: structured };
+}
+
 /** A failed tool call as an `isError` result with the seed's error shape. */
 export function toolFailure(
   code: string,

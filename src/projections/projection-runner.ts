@@ -39,9 +39,13 @@ export class ProjectionTimeoutError extends BzzzError {
   }
 }
 
+const SETTLED = Promise.resolve();
+
 /** Runs every projection against one store and read-model database; answers read-your-writes waits. */
 export class ProjectionRunner {
   readonly #workers = new Map<string, ProjectionWorker>();
+  /** Per view, the position of the last write noted for it that it may not reflect yet (see noteWrite). */
+  readonly #owed = new Map<ProjectionWorker, bigint>();
 
   constructor(
     private readonly store: EventStore,
@@ -74,24 +78,74 @@ export class ProjectionRunner {
   async waitFor(position: bigint | undefined, timeoutMs = 5000, names?: readonly string[]): Promise<void> {
     if (position === undefined) return;
     const workers = names ? names.map((name) => this.#worker(name)) : [...this.#workers.values()];
+    await this.#waitAll(
+      workers.map((worker) => [worker, position]),
+      timeoutMs,
+    );
+  }
+
+  /**
+   * A command was answered: its events, of these types, were appended up to `position`. Every view
+   * that reads one of the types owes that position to the queries that follow ({@link settle}); the
+   * command itself does not wait for the views.
+   */
+  noteWrite(position: bigint | undefined, eventTypes: readonly string[]): void {
+    if (position === undefined) return;
+    for (const worker of this.#workers.values()) {
+      if (!worker.reads(eventTypes) || reflects(worker, position)) continue;
+      const owed = this.#owed.get(worker);
+      if (owed === undefined || owed < position) this.#owed.set(worker, position);
+    }
+  }
+
+  /**
+   * Read-your-writes for a query: resolves once the named views (all when none are named) reflect every
+   * write noted so far ({@link noteWrite}), at once when they do already; PROJECTION_TIMEOUT after
+   * `timeoutMs`, or the view's failure if it failed or stopped.
+   */
+  settle(names?: readonly string[], timeoutMs = 5000): Promise<void> {
+    let workers: Iterable<ProjectionWorker>;
+    try {
+      workers = names ? names.map((name) => this.#worker(name)) : this.#workers.values();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    let behind: [ProjectionWorker, bigint][] | undefined;
+    for (const worker of workers) {
+      const owed = this.#owed.get(worker);
+      if (owed === undefined) continue;
+      if (reflects(worker, owed)) this.#owed.delete(worker);
+      else (behind ??= []).push([worker, owed]);
+    }
+    return behind ? this.#waitAll(behind, timeoutMs) : SETTLED;
+  }
+
+  /** Resolves once every worker reflects its position: without a timer when they all do already. */
+  #waitAll(waits: readonly [ProjectionWorker, bigint][], timeoutMs: number): Promise<void> {
+    const pending = waits.filter(([worker, position]) => !reflects(worker, position));
+    if (pending.length === 0) return SETTLED;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const behind = workers.filter((w) => w.position === undefined || w.position < position);
+        const behind = pending.filter(([worker, position]) => !reflects(worker, position));
+        const position = behind.reduce((max, [, p]) => (p > max ? p : max), 0n);
         reject(
           new ProjectionTimeoutError(
             position,
             timeoutMs,
-            behind.map((w) => w.definition.name),
+            behind.map(([w]) => w.definition.name),
           ),
         );
       }, timeoutMs);
     });
-    try {
-      await Promise.race([Promise.all(workers.map((worker) => worker.reached(position))), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const reached = Promise.all(pending.map(([worker, position]) => worker.reached(position)));
+    return Promise.race([reached, timeout]).then(
+      () => clearTimeout(timer),
+      (error: unknown) => {
+        clearTimeout(timer);
+        throw error;
+      },
+    );
   }
 
   async lag(): Promise<ProjectionLag[]> {
@@ -181,4 +235,8 @@ export class ProjectionRunner {
     }
     return worker;
   }
+}
+
+function reflects(worker: ProjectionWorker, position: bigint): boolean {
+  return worker.position !== undefined && worker.position >= position;
 }

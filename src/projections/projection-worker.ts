@@ -83,6 +83,12 @@ export class ProjectionWorker {
     return this.#checkpoint.position;
   }
 
+  /** Whether the view reads any of these event types (a view that names none reads them all). */
+  reads(eventTypes: readonly string[]): boolean {
+    const types = this.#types;
+    return types === undefined || eventTypes.some((type) => types.has(type));
+  }
+
   status(): ProjectionStatus {
     const status: ProjectionStatus = {
       name: this.definition.name,

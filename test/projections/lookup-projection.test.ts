@@ -138,6 +138,74 @@ describe('lookup projection', () => {
     expect(getAgent(db, 'reviewer-001')).toMatchObject({ status: 'idle', available: true });
   });
 
+  it('answers repeated lookups from its cache, and every change of the view at once', async () => {
+    await settle(await team());
+    const reviewers = () => lookupAgents(db, parseAddress('bzzz://*:reviewer@myproject'));
+    const first = reviewers();
+    // Nothing changed: the same frozen answer, shared by every caller.
+    expect(reviewers()).toBe(first);
+    expect(
+      Object.isFrozen(first) && Object.isFrozen(first[0]) && Object.isFrozen(first[0]!.capabilities),
+    ).toBe(true);
+    expect(first).toMatchObject([{ id: 'reviewer-001', status: 'idle', available: true, score: 70 }]);
+
+    // A heartbeat moves only the activity time: the same matches, read again.
+    const beat = await send('reviewer-001', { type: 'RecordHeartbeat' });
+    await settle(beat);
+    const touched = reviewers();
+    expect(touched).not.toBe(first);
+    expect(touched[0]!.last_activity >= first[0]!.last_activity).toBe(true);
+    expect(getAgent(db, 'reviewer-001')).toEqual(touched[0]);
+
+    // A task changes status and score (and availability, once the agent is full): filters and ranking see it.
+    const testers = (criteria = {}) => lookupAgents(db, parseAddress('bzzz://*:tester@*'), criteria);
+    expect(testers({ availability: true })).toMatchObject([{ id: 'tester-001' }]);
+    await send('reviewer-001', { type: 'AssignTask', task_id: 't1', task_type: 'code_review' });
+    await settle(await send('tester-001', { type: 'AssignTask', task_id: 't2', task_type: 'code_review' }));
+    expect(reviewers()).toMatchObject([{ id: 'reviewer-001', status: 'busy', available: true, score: 65 }]);
+    expect(testers({ availability: true })).toEqual([]);
+    expect(testers()).toMatchObject([{ id: 'tester-001', available: false, score: 30 }]);
+    await settle(await send('reviewer-001', { type: 'RetireAgent' }));
+    expect(reviewers()).toEqual([]);
+  });
+
+  it('sees what another connection wrote to the view (a rebuild from the CLI)', async () => {
+    const path = `${temp.dir}/shared-read.db`;
+    const own = openReadModelDatabase(path);
+    const writer = lookupProjection.open(own);
+    own.transaction(() => writer.apply(announced('a1', 'architect', ['x'], 'p', 0)))();
+    const architects = () => lookupAgents(own, parseAddress('bzzz://*:architect@*')).map((m) => m.role);
+    expect(architects()).toEqual(['architect']);
+    const other = openReadModelDatabase(path);
+    other.prepare("UPDATE lookup_agents SET role = 'tester' WHERE id = 'a1'").run();
+    other.close();
+    expect(architects()).toEqual([]);
+    expect(lookupAgents(own, parseAddress('bzzz://a1'))).toMatchObject([{ id: 'a1', role: 'tester' }]);
+    own.close();
+  });
+
+  it('drops a view written before the stored score and rebuilds it', async () => {
+    const path = `${temp.dir}/old-read.db`;
+    const old = openReadModelDatabase(path);
+    // The version 1 table: no score column, the old role index.
+    old.exec(`CREATE TABLE lookup_agents (id TEXT PRIMARY KEY, role TEXT NOT NULL, specialization TEXT NOT NULL,
+      project TEXT, status TEXT NOT NULL, available INTEGER NOT NULL, performance REAL NOT NULL,
+      max_tasks INTEGER NOT NULL, current_tasks INTEGER NOT NULL, completed INTEGER NOT NULL,
+      failed INTEGER NOT NULL, capabilities TEXT NOT NULL, model TEXT, owner TEXT, node_id TEXT NOT NULL,
+      created_at TEXT NOT NULL, last_activity TEXT NOT NULL, last_heartbeat TEXT) WITHOUT ROWID;
+      CREATE INDEX lookup_agents_by_role ON lookup_agents (role, performance DESC);
+      INSERT INTO projection_checkpoints (name, version, position, events, updated_at) VALUES ('lookup', 1, NULL, 0, 0);`);
+    const result = await send('architect-009', { type: 'AnnounceAgent', role: 'architect', project: 'p' });
+    const rebuilt = new ProjectionRunner(temp.open(), old, [lookupProjection]);
+    rebuilt.start();
+    await rebuilt.waitFor(result.position);
+    expect(lookupAgents(old, parseAddress('bzzz://*:architect@p'))).toMatchObject([
+      { id: 'architect-009', score: 70 },
+    ]);
+    await rebuilt.stop();
+    old.close();
+  });
+
   it('answers from an index range at 10,000 agents, never a full scan', () => {
     const writer = lookupProjection.open(db);
     const roles = ['architect', 'reviewer', 'developer', 'tester', 'devops'];
@@ -150,6 +218,13 @@ describe('lookup projection', () => {
       return { count: matches.length, ...explain(db, address, criteria) };
     };
     expect(plan('bzzz://*:architect@*')).toMatchObject({ count: 100, fullScan: false });
+    // A role, or a role in a project: best first from the index alone (no row read, no sort).
+    expect(plan('bzzz://*:architect@*').plan).toEqual([
+      expect.stringMatching(/^SEARCH a USING COVERING INDEX lookup_agents_by_role \(role=\?\)$/),
+    ]);
+    expect(plan('bzzz://*:architect@p3').plan).toEqual([
+      'SEARCH a USING COVERING INDEX lookup_agents_by_project_score (project=? AND role=?)',
+    ]);
     expect(plan('bzzz://*:*@p3')).toMatchObject({ fullScan: false });
     // The selective index, not the availability one that matches nearly everyone.
     const byProject = plan('bzzz://*:*@p3', { availability: true, performance_threshold: 0.1 });

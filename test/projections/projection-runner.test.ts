@@ -104,6 +104,33 @@ describe('projection runner', () => {
     });
   });
 
+  it('settles queries on the writes noted for the views they read (read-your-writes on the read side)', async () => {
+    const db = openReadModelDatabase(':memory:');
+    const runner = start(db, [
+      { ...countingProjection(), eventTypes: ['Counted'] },
+      { ...countingProjection({ name: 'fragile', failOn: 'Poison' }), eventTypes: ['Poison'] },
+    ]);
+    // Nothing noted: nothing to wait for, even while the views are still catching up.
+    await runner.settle();
+    const poisoned = await store.append('p', [{ type: 'Poison', data: {} }]);
+    runner.noteWrite(poisoned.position, ['Poison']);
+    await expect(runner.settle(['fragile'])).rejects.toThrow(/fragile is failed: cannot apply Poison/);
+    // The counting view never reads Poison: nothing is owed to it.
+    await runner.settle(['counting']);
+
+    const { position } = await append('a', [1, 2]);
+    runner.noteWrite(position, ['Counted']);
+    // The write is answered; the next query of the counting view sees it, whenever the view gets there.
+    await runner.settle(['counting']);
+    expect(counts(db)).toEqual([{ stream: 'a', events: 2, total: 3 }]);
+
+    runner.noteWrite(position + 1000n, ['Counted']);
+    await expect(runner.settle(['counting'], 50)).rejects.toMatchObject({
+      code: 'PROJECTION_TIMEOUT',
+      details: { behind: ['counting'] },
+    });
+  });
+
   it('reports lag in events and recorded time', async () => {
     const db = openReadModelDatabase(':memory:');
     const runner = new ProjectionRunner(store, db, [countingProjection()]);

@@ -1,6 +1,6 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { listAgents } from '../../projections/lookup/lookup-list.js';
-import type { McpContext } from '../mcp-context.js';
+import { type McpContext, readViews } from '../mcp-context.js';
 import { AGENT_URI_TEMPLATE, agentUri, idOf, notFound } from './resource-uris.js';
 
 /** Most agents `resources/list` names (the SDK does not page template listings). */
@@ -9,15 +9,18 @@ const LISTED = 500;
 /** `bzzz://agents/{id}`: an agent's current state (the actor's view, as bzzz_get shows it), JSON. */
 export function registerAgentResource(server: McpServer, context: McpContext): void {
   const template = new ResourceTemplate(AGENT_URI_TEMPLATE, {
-    list: () => ({
-      resources: listAgents(context.readModel, { limit: LISTED }).items.map((agent) => ({
-        uri: agentUri(agent.id),
-        name: agent.id,
-        title: `${agent.id} (${agent.role})`,
-        description: `Agent ${agent.id}: ${agent.role}, ${agent.status}`,
-        mimeType: 'application/json',
-      })),
-    }),
+    list: async () => {
+      await readViews(context, ['lookup']);
+      return {
+        resources: listAgents(context.readModel, { limit: LISTED }).items.map((agent) => ({
+          uri: agentUri(agent.id),
+          name: agent.id,
+          title: `${agent.id} (${agent.role})`,
+          description: `Agent ${agent.id}: ${agent.role}, ${agent.status}`,
+          mimeType: 'application/json' as const,
+        })),
+      };
+    },
   });
   server.registerResource(
     'agent',

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { costBy } from '../../projections/cost/cost-queries.js';
 import { budgetStatus } from '../../projections/cost/cost-budget.js';
 import { getStats } from '../../projections/stats/stats-queries.js';
-import type { McpContext } from '../mcp-context.js';
+import { type McpContext, readViews } from '../mcp-context.js';
 import { COST_REPORT_URI, STATS_REPORT_URI } from './resource-uris.js';
 
 /** `bzzz://reports/stats` and `bzzz://reports/cost`: the stats and cost views, JSON. */
@@ -15,7 +15,10 @@ export function registerReportResources(server: McpServer, context: McpContext):
       description: 'Agents, threads, tasks, tokens, cost and error rate, from the stats view.',
       mimeType: 'application/json',
     },
-    (uri) => json(uri, getStats(context.readModel, { now: context.now() })),
+    async (uri) => {
+      await readViews(context, ['stats']);
+      return json(uri, getStats(context.readModel, { now: context.now() }));
+    },
   );
   server.registerResource(
     'cost-report',
@@ -25,12 +28,14 @@ export function registerReportResources(server: McpServer, context: McpContext):
       description: 'LLM usage and spend by day and by model, and spend against the daily and monthly limits.',
       mimeType: 'application/json',
     },
-    (uri) =>
-      json(uri, {
+    async (uri) => {
+      await readViews(context, ['cost']);
+      return json(uri, {
         by_day: costBy(context.readModel, { by: 'day' }),
         by_model: costBy(context.readModel, { by: 'model' }),
         budget: budgetStatus(context.readModel, { now: context.now() }),
-      }),
+      });
+    },
   );
 }
 

@@ -16,13 +16,16 @@ const COST_EVENTS = new Set<string>(costProjection.eventTypes ?? []);
 const LIST_EVENTS = new Set(['AgentAnnounced', 'ThreadCreated']);
 
 /**
- * Follows `$all` from the moment it starts and tells listeners which resources changed. Changes are
- * announced once the read models reflect them (the runner's read-your-writes wait), so a client that
- * reads a resource on `notifications/resources/updated` sees the new content; a burst of events
- * becomes one announcement.
+ * Follows `$all` from the moment it starts and tells listeners which resources changed: the resources
+ * some session subscribed to ({@link watch}), and whether the list changed. Changes are announced once
+ * the read models reflect them (the runner's read-your-writes wait), so a client that reads a resource
+ * on `notifications/resources/updated` sees the new content; a burst of events becomes one
+ * announcement. Events that change nothing anyone watches cost no announcement and no wait.
  */
 export class ResourceChangeFeed {
   readonly #listeners = new Set<(change: ResourceChange) => void>();
+  /** Subscribed resources, with how many subscriptions each has. */
+  readonly #watched = new Map<string, number>();
   #uris = new Set<string>();
   #listChanged = false;
   #position: bigint | undefined;
@@ -55,6 +58,17 @@ export class ResourceChangeFeed {
     return () => this.#listeners.delete(listener);
   }
 
+  /** A session subscribed to `uri`: its changes are announced from now on (until as many unwatch). */
+  watch(uri: string): void {
+    this.#watched.set(uri, (this.#watched.get(uri) ?? 0) + 1);
+  }
+
+  unwatch(uri: string): void {
+    const count = this.#watched.get(uri) ?? 0;
+    if (count <= 1) this.#watched.delete(uri);
+    else this.#watched.set(uri, count - 1);
+  }
+
   async #follow(subscription: Subscription): Promise<void> {
     try {
       for await (const event of subscription) {
@@ -67,17 +81,24 @@ export class ResourceChangeFeed {
   }
 
   #collect(event: RecordedEvent): void {
-    const dash = event.stream.indexOf('-');
-    const category = event.stream.slice(0, dash);
-    const id = event.stream.slice(dash + 1);
-    if (category === 'agent') this.#uris.add(agentUri(id));
-    if (category === 'thread') this.#uris.add(threadUri(id));
-    if (STATS_EVENTS.has(event.type)) this.#uris.add(STATS_REPORT_URI);
-    if (COST_EVENTS.has(event.type)) this.#uris.add(COST_REPORT_URI);
+    if (this.#listeners.size === 0) return;
+    if (this.#watched.size > 0) {
+      const dash = event.stream.indexOf('-');
+      const category = event.stream.slice(0, dash);
+      const id = event.stream.slice(dash + 1);
+      if (category === 'agent') this.#changed(agentUri(id));
+      if (category === 'thread') this.#changed(threadUri(id));
+      if (STATS_EVENTS.has(event.type)) this.#changed(STATS_REPORT_URI);
+      if (COST_EVENTS.has(event.type)) this.#changed(COST_REPORT_URI);
+    }
     if (LIST_EVENTS.has(event.type)) this.#listChanged = true;
     if (this.#uris.size === 0 && !this.#listChanged) return;
     this.#position = event.position;
     this.#flushing ??= this.#flush();
+  }
+
+  #changed(uri: string): void {
+    if (this.#watched.has(uri)) this.#uris.add(uri);
   }
 
   async #flush(): Promise<void> {

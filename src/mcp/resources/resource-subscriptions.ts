@@ -26,11 +26,14 @@ export function registerResourceSubscriptions(
     if (!isResourceUri(uri)) {
       throw new McpError(ErrorCode.InvalidParams, `cannot subscribe to ${uri}: not a bzzz resource`, { uri });
     }
-    subscribed.add(uri);
+    if (!subscribed.has(uri)) {
+      subscribed.add(uri);
+      feed.watch(uri);
+    }
     return {};
   });
   server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
-    subscribed.delete(request.params.uri);
+    if (subscribed.delete(request.params.uri)) feed.unwatch(request.params.uri);
     return {};
   });
   const stop = feed.listen((change) => {
@@ -40,5 +43,9 @@ export function registerResourceSubscriptions(
     }
     if (change.listChanged) server.sendResourceListChanged();
   });
-  session.onClose(stop);
+  session.onClose(() => {
+    stop();
+    for (const uri of subscribed) feed.unwatch(uri);
+    subscribed.clear();
+  });
 }

@@ -1,6 +1,6 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { listThreads } from '../../projections/threads/threads-queries.js';
-import type { McpContext } from '../mcp-context.js';
+import { type McpContext, readViews } from '../mcp-context.js';
 import { idOf, notFound, THREAD_URI_TEMPLATE, threadUri } from './resource-uris.js';
 
 /** Most threads `resources/list` names: the most recently active ones. */
@@ -9,15 +9,18 @@ const LISTED = 500;
 /** `bzzz://threads/{id}`: a thread's current state with its last 50 messages, JSON. */
 export function registerThreadResource(server: McpServer, context: McpContext): void {
   const template = new ResourceTemplate(THREAD_URI_TEMPLATE, {
-    list: () => ({
-      resources: listThreads(context.readModel, { limit: LISTED }).items.map((thread) => ({
-        uri: threadUri(thread.id),
-        name: thread.id,
-        title: thread.topic,
-        description: `Thread ${thread.id} (${thread.status}, ${thread.message_count} messages)`,
-        mimeType: 'application/json',
-      })),
-    }),
+    list: async () => {
+      await readViews(context, ['threads']);
+      return {
+        resources: listThreads(context.readModel, { limit: LISTED }).items.map((thread) => ({
+          uri: threadUri(thread.id),
+          name: thread.id,
+          title: thread.topic,
+          description: `Thread ${thread.id} (${thread.status}, ${thread.message_count} messages)`,
+          mimeType: 'application/json' as const,
+        })),
+      };
+    },
   });
   server.registerResource(
     'thread',

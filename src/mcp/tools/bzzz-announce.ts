@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { KNOWN_ROLES } from '../../actors/agent/agent-events.js';
 import type { JsonObject } from '../../events/json.js';
-import { commandAndSettle, type McpContext } from '../mcp-context.js';
+import { sendCommand, type McpContext } from '../mcp-context.js';
 import { runTool, toolSuccess } from '../tool-result.js';
 import { agentSummarySchema, positionSchema } from './schemas.js';
 
@@ -67,7 +67,7 @@ export function registerAnnounce(
           ...(args.project ? { project: args.project } : {}),
           ...(clientOwner ? { owner: clientOwner } : {}),
         };
-        const result = await commandAndSettle(context, 'agent', args.agent_id, command);
+        const result = await sendCommand(context, 'agent', args.agent_id, command);
         const agent = result.state;
         const structured = {
           success: true as const,

@@ -1,9 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { parseAddress, toParsedAddressJson } from '../../actors/address.js';
-import { lookupAgents } from '../../projections/lookup/lookup-queries.js';
-import type { McpContext } from '../mcp-context.js';
-import { runTool, toolSuccess } from '../tool-result.js';
+import { toParsedAddressJson } from '../../actors/address.js';
+import { type LookupMatch, lookupAgents } from '../../projections/lookup/lookup-queries.js';
+import { typedOutput } from '../bzzz-mcp-server.js';
+import { withJsonFragment } from '../transports/json-fragments.js';
+import { type McpContext, readViews } from '../mcp-context.js';
+import { runTool, toolSuccessText } from '../tool-result.js';
+import { parseAddressOnce } from './parsed-addresses.js';
 import { parsedAddressSchema } from './schemas.js';
 
 const inputSchema = {
@@ -49,6 +52,7 @@ const outputSchema = {
  * (0-100) is 60 × performance + 25 × available + 15 × free task slots.
  */
 export function registerLookup(server: McpServer, context: McpContext): void {
+  typedOutput(server, 'bzzz_lookup');
   server.registerTool(
     'bzzz_lookup',
     {
@@ -61,28 +65,85 @@ export function registerLookup(server: McpServer, context: McpContext): void {
     },
     (args) =>
       runTool(async () => {
-        const address = parseAddress(args.semantic_address);
+        const address = parseAddressOnce(args.semantic_address);
+        await readViews(context, ['lookup']);
         const matches = lookupAgents(context.readModel, address, args.filter_criteria ?? {}, args.limit);
-        const structured = {
-          success: true as const,
+        const answer = rendered(matches);
+        const structured: LookupOutput = {
+          success: true,
           address: args.semantic_address,
           parsed_address: toParsedAddressJson(address),
-          matches: matches.map((m) => ({
-            id: m.id,
-            role: m.role,
-            capabilities: m.capabilities,
-            available: m.available,
-            performance: m.performance,
-            score: m.score,
-            status: m.status,
-            specialization: m.specialization,
-            project: m.project,
-            node_id: m.node_id,
-          })),
+          matches: answer.matches,
           count: matches.length,
           query_time: new Date(context.now()).toISOString(),
         };
-        return toolSuccess(structured, `${matches.length} agent(s) match ${args.semantic_address}`);
+        return toolSuccessText(
+          structured,
+          `${matches.length} agent(s) match ${args.semantic_address}${answer.listing}`,
+        );
       }),
   );
+}
+
+type MatchJson = z.infer<typeof matchSchema>;
+/** What the handler answers: the compiler holds it to the output schema (see typedOutput). */
+type LookupOutput = z.infer<z.ZodObject<typeof outputSchema>>;
+
+/** The matches as the answer has them, and their listing for the text. */
+interface Rendered {
+  matches: MatchJson[];
+  listing: string;
+}
+
+/**
+ * lookupAgents answers the same frozen array for the same query while no agent changes: what the
+ * answer makes of it is kept beside it, and the answer's form of each match beside the match.
+ */
+const renderings = new WeakMap<readonly LookupMatch[], Rendered>();
+const matchJsons = new WeakMap<LookupMatch, MatchJson>();
+
+function rendered(matches: readonly LookupMatch[]): Rendered {
+  let rendering = renderings.get(matches);
+  if (rendering === undefined) {
+    // Shared by every answer to this query: nobody may change it, and transports send its kept JSON.
+    const json = withJsonFragment(Object.freeze(matches.map(matchJson)));
+    rendering = { matches: json as MatchJson[], listing: listing(matches) };
+    renderings.set(matches, rendering);
+  }
+  return rendering;
+}
+
+function matchJson(m: LookupMatch): MatchJson {
+  let json = matchJsons.get(m);
+  if (json === undefined) {
+    json = {
+      id: m.id,
+      role: m.role,
+      capabilities: m.capabilities,
+      available: m.available,
+      performance: m.performance,
+      score: m.score,
+      status: m.status,
+      specialization: m.specialization,
+      project: m.project,
+      node_id: m.node_id,
+    };
+    // Shared by every answer that names this match: nobody may change it.
+    Object.freeze(json);
+    matchJsons.set(m, json);
+  }
+  return json;
+}
+
+/**
+ * For the text, for clients that read only text: the matches' ids with their scores, best first
+ * (every other field is in the structured content).
+ */
+function listing(matches: readonly LookupMatch[]): string {
+  let text = '';
+  for (let i = 0; i < matches.length; i++) {
+    const m = matches[i]!;
+    text += `${i === 0 ? ', best first: ' : ', '}${m.id} (${m.score})`;
+  }
+  return text;
 }

@@ -1,12 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { parseAddress } from '../../actors/address.js';
 import { KNOWN_TASK_TYPES } from '../../actors/agent/agent-events.js';
 import type { JsonObject } from '../../events/json.js';
+import { typedOutput } from '../bzzz-mcp-server.js';
 import type { McpContext } from '../mcp-context.js';
-import { runTool, toolSuccess } from '../tool-result.js';
+import { runTool, toolSuccessText } from '../tool-result.js';
 import { actorIdSchema } from './actor-ids.js';
 import { assignTask, type Delivery, postDirect, postInThread, type PostRequest } from './post-delivery.js';
+import { parseAddressOnce } from './parsed-addresses.js';
 import { positionSchema } from './schemas.js';
 
 /** Message types that are work for an agent: they become an AssignTask (and, later, an LLM call). */
@@ -63,6 +64,9 @@ const outputSchema = {
   posted_at: z.string(),
 };
 
+/** What the handler answers: the compiler holds it to the output schema (see typedOutput). */
+type PostOutput = z.infer<z.ZodObject<typeof outputSchema>>;
+
 /**
  * bzzz_post: a message to a bzzz address. Three routes, all recorded as events:
  * - a task type: AssignTask to the best available agent the address names (AGENT_NOT_FOUND if none);
@@ -70,6 +74,7 @@ const outputSchema = {
  * - otherwise: PostMessage in the direct thread of the sender and the matching agents.
  */
 export function registerPost(server: McpServer, context: McpContext, owner: () => string | undefined): void {
+  typedOutput(server, 'bzzz_post');
   server.registerTool(
     'bzzz_post',
     {
@@ -89,7 +94,7 @@ export function registerPost(server: McpServer, context: McpContext, owner: () =
       runTool(async () => {
         const started = performance.now();
         const request: PostRequest = {
-          address: parseAddress(args.target_address),
+          address: parseAddressOnce(args.target_address),
           messageType: args.message_type,
           content: args.content as JsonObject,
           priority: args.priority,
@@ -102,8 +107,8 @@ export function registerPost(server: McpServer, context: McpContext, owner: () =
         else if (request.threadId !== undefined)
           delivery = await postInThread(context, { ...request, threadId: request.threadId });
         else delivery = await postDirect(context, request, owner() ?? 'mcp-client');
-        const structured = {
-          success: true as const,
+        const structured: PostOutput = {
+          success: true,
           message_id: delivery.message_id,
           target_address: args.target_address,
           message_type: args.message_type,
@@ -118,9 +123,13 @@ export function registerPost(server: McpServer, context: McpContext, owner: () =
           },
           position: delivery.position?.toString() ?? null,
           posted_at: new Date(context.now()).toISOString(),
-        } satisfies JsonObject;
+        };
         const to = delivery.recipients.join(', ');
-        return toolSuccess(structured, `${args.message_type} delivered to ${to} (${delivery.mode})`);
+        const where = delivery.thread_id === null ? '' : ` in thread ${delivery.thread_id}`;
+        return toolSuccessText(
+          structured,
+          `${args.message_type} delivered to ${to} (${delivery.mode}): message ${delivery.message_id}${where}`,
+        );
       }),
   );
 }

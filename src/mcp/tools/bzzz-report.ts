@@ -5,7 +5,7 @@ import { COST_DIMENSIONS, costBy, roundUsd } from '../../projections/cost/cost-q
 import { budgetStatus } from '../../projections/cost/cost-budget.js';
 import { getStats } from '../../projections/stats/stats-queries.js';
 import { listThreads } from '../../projections/threads/threads-queries.js';
-import type { McpContext } from '../mcp-context.js';
+import { type McpContext, readViews, type ViewName } from '../mcp-context.js';
 import { runTool, toolSuccess } from '../tool-result.js';
 import { actorIdSchema, agentIdSchema } from './actor-ids.js';
 import { THREAD_LIST_STATUSES } from './thread-args.js';
@@ -52,6 +52,13 @@ const BUILDERS: Record<Report, (context: McpContext, args: Args) => JsonObject> 
   stats: (context) => ({ ...getStats(context.readModel, { now: context.now() }) }),
 };
 
+/** The views each report reads (read-your-writes waits for those). */
+const REPORT_VIEWS: Record<Report, readonly ViewName[]> = {
+  cost: ['cost'],
+  threads: ['threads', 'stats'],
+  stats: ['stats'],
+};
+
 /** bzzz_report: reports from the read models (cost, threads, stats). Read-only. */
 export function registerReport(server: McpServer, context: McpContext): void {
   server.registerTool(
@@ -66,6 +73,7 @@ export function registerReport(server: McpServer, context: McpContext): void {
     },
     (args) =>
       runTool(async () => {
+        await readViews(context, REPORT_VIEWS[args.report]);
         const structured = {
           success: true as const,
           report: args.report,

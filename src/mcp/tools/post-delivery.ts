@@ -5,7 +5,7 @@ import { MESSAGE_TYPES, type MessageType } from '../../actors/thread/thread-even
 import { isBzzzError } from '../../errors.js';
 import type { JsonObject } from '../../events/json.js';
 import { lookupAgents } from '../../projections/lookup/lookup-queries.js';
-import { commandAndSettle, type McpContext } from '../mcp-context.js';
+import { type McpContext, readViews, sendCommand } from '../mcp-context.js';
 import { newToolId } from './ids.js';
 import { lastOf, participantIds } from './thread-view-json.js';
 
@@ -46,6 +46,7 @@ const TEXT_FIELDS = ['text', 'message', 'content', 'body'] as const;
 export async function assignTask(context: McpContext, request: PostRequest): Promise<Delivery> {
   const taskType = request.messageType === 'task' ? taskTypeOf(request.content) : request.messageType;
   if (request.threadId !== undefined) await requireThread(context, request.threadId);
+  await readViews(context, ['lookup']);
   const candidates = lookupAgents(
     context.readModel,
     request.address,
@@ -58,7 +59,7 @@ export async function assignTask(context: McpContext, request: PostRequest): Pro
   const description = descriptionOf(request.content);
   for (const candidate of candidates) {
     try {
-      const result = await commandAndSettle(context, 'agent', candidate.id, {
+      const result = await sendCommand(context, 'agent', candidate.id, {
         type: 'AssignTask',
         task_id: taskId,
         task_type: taskType,
@@ -118,6 +119,7 @@ export async function postDirect(
   fallbackSender: string,
 ): Promise<Delivery> {
   const sender = request.sender ?? senderOf(request.content) ?? fallbackSender;
+  await readViews(context, ['lookup']);
   const recipients = lookupAgents(context.readModel, request.address, {}, MAX_RECIPIENTS + 1)
     .map((agent) => agent.id)
     .filter((id) => id !== sender)
@@ -134,7 +136,7 @@ export async function postDirect(
     const to = recipients.join(', ');
     const topic = `Direct messages from ${sender} to ${to}`;
     try {
-      await commandAndSettle(context, 'thread', threadId, {
+      await sendCommand(context, 'thread', threadId, {
         type: 'CreateThread',
         topic: topic.length > 512 ? `${topic.slice(0, 511)}…` : topic,
         participants: recipients,
@@ -170,7 +172,7 @@ async function post(
     target_address: request.address.raw,
   };
   if (rest !== undefined) metadata.content = rest;
-  const result = await commandAndSettle(context, 'thread', threadId, {
+  const result = await sendCommand(context, 'thread', threadId, {
     type: 'PostMessage',
     sender,
     content: text,

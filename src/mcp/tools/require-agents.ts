@@ -1,7 +1,7 @@
 import { AGENT_ID_PATTERN } from '../../actors/agent/agent-events.js';
 import { DomainError, DomainErrorCode } from '../../actors/domain-error.js';
 import { getAgent } from '../../projections/lookup/lookup-queries.js';
-import type { McpContext } from '../mcp-context.js';
+import { type McpContext, readViews } from '../mcp-context.js';
 
 /**
  * AGENT_NOT_FOUND unless every id names an announced agent that has not retired. The lookup view
@@ -11,6 +11,7 @@ import type { McpContext } from '../mcp-context.js';
 export async function requireAgents(context: McpContext, ids: readonly string[]): Promise<void> {
   const missing: string[] = [];
   const retired: string[] = [];
+  await readViews(context, ['lookup']);
   for (const id of new Set(ids)) {
     const status = await agentStatus(context, id);
     if (status === undefined) missing.push(id);

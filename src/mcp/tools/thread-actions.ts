@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../events/json.js';
-import { commandAndSettle, type McpContext } from '../mcp-context.js';
+import { sendCommand, type McpContext } from '../mcp-context.js';
 import { newToolId } from './ids.js';
 import { requireAgents } from './require-agents.js';
 import { requireArgs, type ThreadArgs } from './thread-args.js';
@@ -17,7 +17,7 @@ export async function createThread(context: McpContext, args: ThreadArgs): Promi
   const creator = args.agent_id ?? args.participants[0]!;
   await requireAgents(context, [creator, ...args.participants]);
   const threadId = args.thread_id ?? newToolId('thread', context.now());
-  const result = await commandAndSettle(context, 'thread', threadId, {
+  const result = await sendCommand(context, 'thread', threadId, {
     type: 'CreateThread',
     topic: args.topic,
     participants: args.participants,
@@ -49,7 +49,7 @@ export async function createThread(context: McpContext, args: ThreadArgs): Promi
 export async function joinThread(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id']);
   await requireAgents(context, [args.agent_id]);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'JoinThread',
     participant_id: args.agent_id,
   });
@@ -63,7 +63,7 @@ export async function joinThread(context: McpContext, args: ThreadArgs): Promise
 
 export async function leaveThread(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id']);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'LeaveThread',
     participant_id: args.agent_id,
     ...(args.reason === undefined ? {} : { reason: args.reason }),
@@ -78,7 +78,7 @@ export async function leaveThread(context: McpContext, args: ThreadArgs): Promis
 
 export async function postToThread(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id', 'content']);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'PostMessage',
     sender: args.agent_id,
     content: args.content,
@@ -97,7 +97,7 @@ export async function postToThread(context: McpContext, args: ThreadArgs): Promi
 
 export async function recordDecision(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id', 'decision', 'confidence']);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'RecordDecision',
     decision: args.decision,
     decided_by: args.agent_id,
@@ -115,7 +115,7 @@ export async function recordDecision(context: McpContext, args: ThreadArgs): Pro
 
 export async function castVote(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id', 'proposal_id', 'stance']);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'CastVote',
     voter: args.agent_id,
     proposal_id: args.proposal_id,
@@ -139,7 +139,7 @@ export async function castVote(context: McpContext, args: ThreadArgs): Promise<T
 
 export async function closeThread(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
   requireArgs(args, ['thread_id', 'agent_id']);
-  const result = await commandAndSettle(context, 'thread', args.thread_id, {
+  const result = await sendCommand(context, 'thread', args.thread_id, {
     type: 'CloseThread',
     closed_by: args.agent_id,
     stop_reason: args.stop_reason ?? 'closed',

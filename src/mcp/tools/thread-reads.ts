@@ -1,7 +1,7 @@
 import { DomainError, DomainErrorCode } from '../../actors/domain-error.js';
 import type { JsonObject } from '../../events/json.js';
 import { listThreads } from '../../projections/threads/threads-queries.js';
-import { commandAndSettle, type McpContext } from '../mcp-context.js';
+import { type McpContext, readViews, sendCommand } from '../mcp-context.js';
 import { requireArgs, type ThreadArgs } from './thread-args.js';
 import { participantIds, positionOf, type ThreadActionOutcome } from './thread-view-json.js';
 
@@ -10,7 +10,8 @@ const DIGEST_MESSAGES = 20;
 const DIGEST_CHARS = 280;
 
 /** list: threads from the threads view, most recently active first, one page at a time. */
-export function listThreadsAction(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
+export async function listThreadsAction(context: McpContext, args: ThreadArgs): Promise<ThreadActionOutcome> {
+  await readViews(context, ['threads']);
   const page = listThreads(context.readModel, {
     ...(args.status === undefined ? {} : { status: args.status }),
     ...(args.agent_id === undefined ? {} : { participant: args.agent_id }),
@@ -18,11 +19,11 @@ export function listThreadsAction(context: McpContext, args: ThreadArgs): Promis
     ...(args.limit === undefined ? {} : { limit: args.limit }),
     ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
   });
-  return Promise.resolve({
+  return {
     result: page.items.map((item) => ({ ...item })),
     next_cursor: page.next_cursor,
     text: `${page.items.length} thread(s)${page.next_cursor ? ' (more: pass next_cursor)' : ''}`,
-  });
+  };
 }
 
 /**
@@ -39,7 +40,7 @@ export async function summarizeThread(context: McpContext, args: ThreadArgs): Pr
       args.summary !== undefined
         ? { type: 'SummarizeThread', summary: args.summary, summarized_by: args.agent_id }
         : { type: 'RequestSummary', requested_by: args.agent_id };
-    const result = await commandAndSettle(context, 'thread', threadId, command);
+    const result = await sendCommand(context, 'thread', threadId, command);
     const view = result.state;
     return {
       thread_id: threadId,

@@ -9,6 +9,7 @@ import {
   type RequestInfo,
 } from '@modelcontextprotocol/sdk/types.js';
 import { type RawData, WebSocket } from 'ws';
+import { serializeMessage } from './json-fragments.js';
 
 /** The WebSocket subprotocol MCP clients ask for (the SDK's WebSocketClientTransport sends it). */
 export const MCP_SUBPROTOCOL = 'mcp';
@@ -113,7 +114,7 @@ export class WebSocketServerTransport implements Transport {
       return Promise.reject(new Error('WebSocket client is not reading; connection closed'));
     }
     return new Promise((resolve, reject) => {
-      this.#socket.send(JSON.stringify(message), { binary: false }, (error) =>
+      this.#socket.send(serializeMessage(message), { binary: false }, (error) =>
         error ? reject(error) : resolve(),
       );
     });

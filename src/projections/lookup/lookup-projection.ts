@@ -1,6 +1,7 @@
 import type { AgentEvent, AgentProfile, TaskUsage } from '../../actors/agent/agent-events.js';
 import type { RecordedEvent } from '../../events/types.js';
 import type { ProjectionDefinition } from '../projection.js';
+import { agentChanged, agentTouched, viewReset } from './lookup-cache.js';
 import { type AgentRow, prepareLookupStatements } from './lookup-schema.js';
 
 const AGENT_STREAM = 'agent-';
@@ -32,7 +33,8 @@ export const LOOKUP_EVENT_TYPES = [
 /** The lookup view: agents by id, role, capability, specialization, project, status and performance. */
 export const lookupProjection: ProjectionDefinition = {
   name: 'lookup',
-  version: 1,
+  // 2: the score is stored and indexed.
+  version: 2,
   eventTypes: LOOKUP_EVENT_TYPES,
   open(db) {
     const statements = prepareLookupStatements(db);
@@ -40,13 +42,18 @@ export const lookupProjection: ProjectionDefinition = {
       row.available = isOnline(row.status) && row.current_tasks < row.max_tasks ? 1 : 0;
       row.performance = performanceOf(row.completed, row.failed);
       statements.upsert.run(row);
-      if (!capabilitiesChanged) return;
-      statements.deleteCapabilities.run(row.id);
-      for (const capability of JSON.parse(row.capabilities) as string[])
-        statements.insertCapability.run(capability, row.id);
+      if (capabilitiesChanged) {
+        statements.deleteCapabilities.run(row.id);
+        for (const capability of JSON.parse(row.capabilities) as string[])
+          statements.insertCapability.run(capability, row.id);
+      }
+      agentChanged(db, row.id);
     };
     return {
-      reset: statements.reset,
+      reset() {
+        statements.reset();
+        viewReset(db);
+      },
       apply(event) {
         if (!event.stream.startsWith(AGENT_STREAM)) return;
         const id = event.stream.slice(AGENT_STREAM.length);
@@ -58,6 +65,7 @@ export const lookupProjection: ProjectionDefinition = {
         // Heartbeats and task starts are most of an agent's events and change no indexed column.
         if (data.type === 'AgentHeartbeatReceived' || data.type === 'TaskStarted') {
           statements.touch.run(event.recordedAt, data.type === 'AgentHeartbeatReceived' ? data.at : null, id);
+          agentTouched(db, id);
           return;
         }
         const row = statements.get.get(id);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AddressParts } from '../../actors/address.js';
-import type { AgentRow } from './lookup-schema.js';
+import { type LookupCache, lookupCache, rememberAgent, rememberResult } from './lookup-cache.js';
+import { type AgentRow, scoreSql } from './lookup-schema.js';
 
 /** The seed's `filter_criteria` of bzzz_lookup. */
 export interface LookupCriteria {
@@ -32,10 +33,10 @@ export interface LookupMatch {
 
 /**
  * The ranking score, 0..100: 60 × performance + 25 × available + 15 × free task slots (share of
- * max_tasks not in use). A proven, idle, available agent scores near 100; a new one 55 to 70.
+ * max_tasks not in use). A proven, idle, available agent scores near 100; a new one 55 to 70. The view
+ * stores it in column `score`, written with the row from this expression.
  */
-export const SCORE_SQL =
-  'round(100 * (0.6 * performance + 0.25 * available + 0.15 * (1.0 - min(current_tasks, max_tasks) * 1.0 / max_tasks)), 1)';
+export const SCORE_SQL = scoreSql();
 
 export type Parameter = string | number;
 
@@ -43,17 +44,37 @@ export type Parameter = string | number;
  * Agents matching a semantic address (agent, role, project exact or `*` glob; task matches a capability
  * or the specialization) and the seed's filter criteria, best score first. Every filter is pushed into
  * SQL so that the indexes on role, project, availability and capabilities bound the rows read.
+ *
+ * The query reads only the matches' ids (from the index alone for a role, or a role in a project), and
+ * is answered from the lookup cache (lookup-cache.ts) while no agent changed in a way it can see; the
+ * agents come from the cache of rows already read, so a lookup turns columns into JavaScript values
+ * only for agents it has not read since they changed. The answer is frozen, and while no agent row
+ * changes the same query answers the same array: callers share it (and may keep what they derive
+ * from it by its identity).
  */
 export function lookupAgents(
   db: Database.Database,
   address: AddressParts,
   criteria: LookupCriteria = {},
   limit = 100,
-): LookupMatch[] {
+): readonly LookupMatch[] {
   const { sql, parameters } = lookupQuery(address, criteria);
-  return cachedStatement(db, sql)
-    .all(...parameters, limit)
-    .map(toMatch);
+  const cache = lookupCache(db);
+  const key = `${limit} ${JSON.stringify(parameters)} ${sql}`;
+  const result =
+    cache.results.get(key) ??
+    rememberResult(
+      cache,
+      key,
+      statementsOf(db)
+        .idStatement(sql)
+        .all(...parameters, limit),
+    );
+  if (result.matches === undefined || result.epoch !== cache.epoch) {
+    result.matches = Object.freeze(matchesOf(db, cache, result.ids));
+    result.epoch = cache.epoch;
+  }
+  return result.matches;
 }
 
 /** The SQL of a lookup and its parameters (the limit comes last); exported so tests can EXPLAIN it. */
@@ -90,35 +111,77 @@ export function lookupQuery(
     parameters.push(criteria.performance_threshold);
   }
   if (!criteria.include_retired) where.push("status <> 'retired'");
-  const sql = `SELECT a.*, ${SCORE_SQL} AS score FROM lookup_agents a
+  const sql = `SELECT a.id FROM lookup_agents a
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY score DESC, id LIMIT ?`;
   return { sql, parameters };
 }
 
-const statements = new WeakMap<
-  Database.Database,
-  Map<string, Database.Statement<Parameter[], AgentRow & { score: number }>>
->();
+type Row = AgentRow & { score: number };
 
-/** Lookups vary in shape, not in number: cache each shape's prepared statement per database. */
-function cachedStatement(db: Database.Database, sql: string) {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
-  let statement = cache.get(sql);
-  if (!statement) cache.set(sql, (statement = db.prepare<Parameter[], AgentRow & { score: number }>(sql)));
-  return statement;
+/** Up to this many agents missing from the cache are read one by one; more in one query. */
+const SINGLE_READS = 4;
+
+interface Statements {
+  /** The prepared id query of each lookup shape (shapes vary, not in number). */
+  idStatement(sql: string): Database.Statement<Parameter[], string>;
+  row: Database.Statement<[string], Row>;
+  rows: Database.Statement<[string], Row>;
+}
+
+const statements = new WeakMap<Database.Database, Statements>();
+
+function statementsOf(db: Database.Database): Statements {
+  let cached = statements.get(db);
+  if (!cached) {
+    const byShape = new Map<string, Database.Statement<Parameter[], string>>();
+    cached = {
+      idStatement(sql) {
+        let statement = byShape.get(sql);
+        if (!statement) byShape.set(sql, (statement = db.prepare<Parameter[], string>(sql).pluck()));
+        return statement;
+      },
+      row: db.prepare<[string], Row>('SELECT * FROM lookup_agents WHERE id = ?'),
+      rows: db.prepare<[string], Row>(
+        'SELECT * FROM lookup_agents WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+    };
+    statements.set(db, cached);
+  }
+  return cached;
+}
+
+/** The agents of `ids`, in that order, from the cache or else the view. */
+function matchesOf(db: Database.Database, cache: LookupCache, ids: readonly string[]): LookupMatch[] {
+  const matches: (LookupMatch | undefined)[] = new Array<LookupMatch | undefined>(ids.length);
+  let missing: number[] | undefined;
+  for (let i = 0; i < ids.length; i++) {
+    const match = cache.agents.get(ids[i]!);
+    if (match === undefined) (missing ??= []).push(i);
+    else matches[i] = match;
+  }
+  if (missing === undefined) return matches as LookupMatch[];
+  const { row, rows } = statementsOf(db);
+  const read =
+    missing.length <= SINGLE_READS
+      ? missing.flatMap((i) => row.get(ids[i]!) ?? [])
+      : rows.all(JSON.stringify(missing.map((i) => ids[i]!)));
+  const byId = new Map(read.map((r) => [r.id, r]));
+  for (const i of missing) {
+    const found = byId.get(ids[i]!);
+    if (found) matches[i] = rememberAgent(cache, toMatch(found));
+  }
+  // An agent gone between the two reads (a rebuild in another process) is left out.
+  return missing.length === read.length ? (matches as LookupMatch[]) : matches.filter((m) => m !== undefined);
 }
 
 /** One agent by id, or undefined. */
 export function getAgent(db: Database.Database, id: string): LookupMatch | undefined {
-  const row = cachedStatement(db, `SELECT a.*, ${SCORE_SQL} AS score FROM lookup_agents a WHERE id = ?`).get(
-    id,
-  );
+  const row = statementsOf(db).row.get(id);
   return row && toMatch(row);
 }
 
-function toMatch(row: AgentRow & { score: number }): LookupMatch {
+function toMatch(row: Row): LookupMatch {
   return {
     id: row.id,
     role: row.role,

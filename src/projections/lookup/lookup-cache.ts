@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+import type { LookupMatch } from './lookup-queries.js';
+
+/**
+ * What lookups of one read-model connection remember of the lookup view:
+ * - `agents`: agents already read, by id, so that a lookup turns columns into JavaScript values only
+ *   for agents it has not read since they last changed (the matches are frozen: callers share them);
+ * - `results`: the ids a lookup query answered, by query and parameters, valid until an agent row
+ *   changes in a way a query can see (its role, project, status, score, specialization or
+ *   capabilities: everything but heartbeat times), with the matches last made of them while no agent
+ *   changed at all (`epoch`: any write of an agent row moves it).
+ *
+ * The view's writer in this process tells the cache what it wrote ({@link agentTouched},
+ * {@link agentChanged}, {@link viewReset}); writes from any other connection (a rebuild from the CLI)
+ * show in `PRAGMA data_version` and empty it all.
+ */
+export interface LookupCache {
+  agents: Map<string, LookupMatch>;
+  results: Map<string, CachedResult>;
+  epoch: number;
+}
+
+export interface CachedResult {
+  ids: readonly string[];
+  /** The agents of `ids`, as of `epoch`. */
+  matches?: readonly LookupMatch[];
+  epoch: number;
+}
+
+interface CacheState extends LookupCache {
+  dataVersion: Database.Statement<[], number>;
+  seen: number;
+}
+
+/** Past this many agents, or query results, that part of the cache starts over (a bound on memory). */
+const MAX_CACHED_AGENTS = 50_000;
+const MAX_CACHED_RESULTS = 2_000;
+
+const caches = new WeakMap<Database.Database, CacheState>();
+
+/** The cache of `db`, emptied first if another connection wrote to the database since the last call. */
+export function lookupCache(db: Database.Database): LookupCache {
+  let cache = caches.get(db);
+  if (!cache) {
+    const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    cache = { agents: new Map(), results: new Map(), epoch: 0, dataVersion, seen: dataVersion.get()! };
+    caches.set(db, cache);
+    return cache;
+  }
+  const version = cache.dataVersion.get()!;
+  if (version !== cache.seen) {
+    cache.seen = version;
+    cache.epoch++;
+    cache.agents.clear();
+    cache.results.clear();
+  }
+  return cache;
+}
+
+/** Keeps an agent just read (frozen), making room if the cache is full. */
+export function rememberAgent(cache: LookupCache, match: LookupMatch): LookupMatch {
+  if (cache.agents.size >= MAX_CACHED_AGENTS) cache.agents.clear();
+  Object.freeze(match.capabilities);
+  cache.agents.set(match.id, Object.freeze(match));
+  return match;
+}
+
+/** Keeps the ids a query answered, making room if the cache is full. */
+export function rememberResult(cache: LookupCache, key: string, ids: readonly string[]): CachedResult {
+  if (cache.results.size >= MAX_CACHED_RESULTS) cache.results.clear();
+  const result: CachedResult = { ids: Object.freeze(ids), epoch: -1 };
+  cache.results.set(key, result);
+  return result;
+}
+
+/** The writer changed only columns no lookup filters or sorts on (heartbeat and activity times). */
+export function agentTouched(db: Database.Database, id: string): void {
+  const cache = caches.get(db);
+  if (!cache) return;
+  cache.epoch++;
+  cache.agents.delete(id);
+}
+
+/** The writer wrote (or replaced) an agent's row: every remembered result may have changed. */
+export function agentChanged(db: Database.Database, id: string): void {
+  const cache = caches.get(db);
+  if (!cache) return;
+  cache.epoch++;
+  cache.agents.delete(id);
+  cache.results.clear();
+}
+
+/** The writer emptied the view. */
+export function viewReset(db: Database.Database): void {
+  const cache = caches.get(db);
+  if (!cache) return;
+  cache.epoch++;
+  cache.agents.clear();
+  cache.results.clear();
+}
