@@ -130,7 +130,7 @@ export async function proveInclusion(options: ProveInclusionOptions): Promise<In
   const tree = new MerkleTree();
   for (const hash of db.leafHashes()) {
     if (tree.size === size) break;
-    tree.append(hash);
+    tree.appendLatin1(hash);
   }
   if (!bytesEqual(tree.root(), latest.root)) {
     throw new InclusionError(

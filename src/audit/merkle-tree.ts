@@ -30,15 +30,85 @@ export class MerkleTree {
     if (leafHash.length !== HASH_SIZE) {
       throw new RangeError(`leaf hash must be ${HASH_SIZE} bytes, got ${leafHash.length}`);
     }
+    this.appendLatin1(Buffer.from(leafHash.buffer, leafHash.byteOffset, HASH_SIZE).toString('latin1'));
+  }
+
+  /**
+   * Appends one leaf hash given as 32 latin1 characters (`leafHashLatin1`): the bulk path, where no
+   * hash, leaf or interior, becomes a Buffer of its own.
+   */
+  appendLatin1(leafHash: string): void {
     if (this.size >= MAX_LEAVES) throw new RangeError(`tree is full at ${MAX_LEAVES} leaves`);
     let hash = leafHash;
     for (let level = 0; ; level++) {
       if (level === this.#levels.length) this.#levels.push(new HashList());
       const list = this.#levels[level]!;
-      list.push(hash);
+      list.pushLatin1(hash);
       // An odd count means the new node has no sibling yet: nothing above it is complete.
       if (list.length % 2 === 1) return;
-      hash = nodeHash(list.at(list.length - 2), list.at(list.length - 1));
+      hash = list.nodeHashOfPair(list.length - 2);
+    }
+  }
+
+  /**
+   * Appends `count` leaf hashes packed side by side in `leaves` (32 bytes each): the tree `append` would
+   * build one leaf at a time, built a level at a time.
+   */
+  appendPacked(leaves: Buffer, count: number): void {
+    if (this.size + count > MAX_LEAVES) throw new RangeError(`tree is full at ${MAX_LEAVES} leaves`);
+    let from = this.size;
+    this.#levels[0]!.pushPacked(leaves, count);
+    let to = this.size;
+    // Level k + 1 always holds floor(length of level k / 2) nodes: add the ones the new pairs complete.
+    for (let level = 0; Math.floor(to / 2) > Math.floor(from / 2); level++) {
+      if (level + 1 === this.#levels.length) this.#levels.push(new HashList());
+      const list = this.#levels[level]!;
+      const above = this.#levels[level + 1]!;
+      for (let pair = Math.floor(from / 2); pair < Math.floor(to / 2); pair++) {
+        above.pushLatin1(list.nodeHashOfPair(2 * pair));
+      }
+      from = Math.floor(from / 2);
+      to = Math.floor(to / 2);
+    }
+  }
+
+  /**
+   * The nodes an append starts from: for each level, its last node when the level has an odd number
+   * of them (no sibling yet), else null. With the size, all another party needs to compute what
+   * appending more leaves adds (see `appendComputed`).
+   */
+  frontier(): { size: number; nodes: (Uint8Array | null)[] } {
+    return {
+      size: this.size,
+      nodes: this.#levels.map((list) =>
+        list.length % 2 === 1 ? Uint8Array.from(list.at(list.length - 1)) : null,
+      ),
+    };
+  }
+
+  /**
+   * Appends `count` leaf hashes packed in `leaves` together with the interior nodes they complete,
+   * computed elsewhere from `frontier()`: `upper[k]` holds the new nodes of level k + 1, in order. Every
+   * level must then hold half the one below it, and the newest node of each level must be the hash of
+   * its two children: both are checked (a hash per level), so a party out of step is caught at once.
+   */
+  appendComputed(leaves: Buffer, count: number, upper: readonly Buffer[]): void {
+    if (this.size + count > MAX_LEAVES) throw new RangeError(`tree is full at ${MAX_LEAVES} leaves`);
+    this.#levels[0]!.pushPacked(leaves, count);
+    upper.forEach((nodes, k) => {
+      if (k + 1 === this.#levels.length) this.#levels.push(new HashList());
+      this.#levels[k + 1]!.pushPacked(nodes, nodes.length / HASH_SIZE);
+    });
+    for (let k = 0; k + 1 < this.#levels.length; k++) {
+      const below = this.#levels[k]!;
+      const above = this.#levels[k + 1]!;
+      const last = above.length - 1;
+      if (
+        above.length !== Math.floor(below.length / 2) ||
+        (last >= 0 && Buffer.from(above.at(last)).toString('latin1') !== below.nodeHashOfPair(2 * last))
+      ) {
+        throw new Error(`internal: the interior nodes computed for level ${k + 1} do not match its leaves`);
+      }
     }
   }
 

@@ -112,6 +112,12 @@ export class TrailChecker {
     return this.tree.size - 1;
   }
 
+  /** Appends a trail leaf given as 32 latin1 characters (`leafHashLatin1`); returns its trail index. */
+  addLeafLatin1(leaf: string): number {
+    this.tree.appendLatin1(leaf);
+    return this.tree.size - 1;
+  }
+
   report(issue: TrailIssue, at: Location): TrailIssue {
     const entry = { ...issue, sortKey: at.sortKey, seq: this.#seq++ };
     if (at.position !== undefined && entry.position === undefined) entry.position = at.position;

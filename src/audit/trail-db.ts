@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BzzzError } from '../errors.js';
+import { HASH_SIZE } from './rfc6962-hash.js';
 import { bytesEqual, toHex } from './trail.js';
 
 /** File, in the data directory, of the local audit database (the recorded trail leaves). */
@@ -22,35 +23,69 @@ export interface LeafRecord {
   leaf: Uint8Array;
 }
 
-interface LeafRow {
-  trail_index: number;
-  event_id: string;
-  position: string;
-  stream: string;
-  revision: number;
-  leaf_hash: Buffer;
+/** Recorded leaves of consecutive trail indexes, packed: their hashes side by side, 32 bytes each. */
+export interface LeafRun {
+  positions: bigint[];
+  leaves: Buffer;
 }
 
+/** Leaves to record, packed: leaf i is `leaves[32 i, 32 i + 32)` and has trail index `firstIndex + i`. */
+export interface PackedLeaves {
+  firstIndex: number;
+  leaves: Buffer;
+  positions: readonly bigint[];
+  ids: readonly string[];
+  streams: readonly string[];
+  revisions: readonly number[];
+}
+
+/** A run's `events` column: the events' ids, streams and revisions, as three JSON arrays. */
+type RunEvents = [ids: readonly string[], streams: readonly string[], revisions: readonly number[]];
+
+interface RunRow {
+  first_index: number;
+  count: number;
+  leaves: Buffer;
+  positions: Buffer;
+  events: string;
+}
+
+/** Bytes per recorded position: signed 64-bit big-endian (KurrentDB's are signed longs). */
+const POSITION_SIZE = 8;
+
+/**
+ * Schema 2: the leaves are kept in runs, one row per group the writer recorded (a page of the log,
+ * hundreds of events when under load), not one row per leaf: a row per leaf, with its index, cost the
+ * writer more than everything else it does per event. Schema 1's `trail_leaves` is converted on open.
+ */
 const DDL = `
 CREATE TABLE IF NOT EXISTS trail_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS trail_leaves (
-  trail_index INTEGER PRIMARY KEY,
-  event_id    TEXT    NOT NULL,
-  position    TEXT    NOT NULL,
-  stream      TEXT    NOT NULL,
-  revision    INTEGER NOT NULL,
-  leaf_hash   BLOB    NOT NULL
+CREATE TABLE IF NOT EXISTS trail_runs (
+  first_index INTEGER PRIMARY KEY, -- trail index of the run's first leaf
+  count       INTEGER NOT NULL,
+  leaves      BLOB    NOT NULL,    -- count × 32 bytes: the leaf hashes, in trail order
+  positions   BLOB    NOT NULL,    -- count × 8 bytes: each event's $all position, i64 big-endian
+  events      TEXT    NOT NULL     -- JSON [[event ids], [streams], [revisions]]
 );
-CREATE INDEX IF NOT EXISTS trail_leaves_by_stream ON trail_leaves (stream, revision);
--- Event ids are random UUIDs: an index on them put every recorded leaf on a random page, doubling to
--- tripling the cost of recording. Lookups go by (stream, revision) instead; drop it where it was made.
-DROP INDEX IF EXISTS trail_leaves_by_event;
 `;
 
-const COLUMNS = 'trail_index, event_id, position, stream, revision, leaf_hash';
+const RUN_COLUMNS = 'first_index, count, leaves, positions, events';
+
+/**
+ * The statements that append a run and the position followed, shared with the leaf worker's own
+ * connection (leaf-worker.ts), which writes runs exactly as #recordNow does.
+ */
+export const RUN_SQL = {
+  insertRun: `INSERT INTO trail_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+  end: 'SELECT coalesce(max(first_index + count), 0) AS end FROM (SELECT first_index, count FROM trail_runs ORDER BY first_index DESC LIMIT 1)',
+  getMeta: 'SELECT value FROM trail_meta WHERE key = ?',
+  setMeta:
+    'INSERT INTO trail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+};
+const SCHEMA_1_PAGE = 10_000;
 
 /**
  * The local audit database beside the event store: for each trail index, the event it was computed
@@ -60,41 +95,39 @@ const COLUMNS = 'trail_index, event_id, position, stream, revision, leaf_hash';
  */
 export class TrailDb {
   readonly #db: Database.Database;
-  readonly #insert: Database.Statement;
+  readonly #insertRun: Database.Statement<[number, number, Buffer, Buffer, string]>;
   readonly #setMeta: Database.Statement<[string, string]>;
   readonly #getMeta: Database.Statement<[string], { value: string }>;
-  readonly #byIndex: Database.Statement<[number], LeafRow>;
-  readonly #byEvent: Database.Statement<[string], LeafRow>;
-  readonly #byStream: Database.Statement<[string, number], LeafRow>;
-  readonly #page: Database.Statement<[number, number], LeafRow>;
-  readonly #count: Database.Statement<[], { n: number }>;
-  readonly #record: (leaves: readonly LeafRecord[], followed: bigint | undefined) => void;
+  /** The run holding trail index ?, or the last one before it: with and without its events. */
+  readonly #runWithEvents: Database.Statement<[number], RunRow>;
+  readonly #runLeaves: Database.Statement<[number], Omit<RunRow, 'events'>>;
+  readonly #runAfter: Database.Statement<[number], { first_index: number }>;
+  readonly #end: Database.Statement<[], { end: number }>;
+  readonly #record: Database.Transaction<(packed: PackedLeaves, followed: bigint | undefined) => void>;
+  /** (stream, revision) → trail index, built on first use from what is recorded, then kept up. */
+  #byName: Map<string, number> | undefined;
+  #byNameEnd = 0;
 
   private constructor(
     db: Database.Database,
+    /** The file (or ':memory:'). */
+    readonly path: string,
     readonly trail: string,
   ) {
     this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT INTO trail_leaves (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trail_index) DO NOTHING`,
+    this.#insertRun = db.prepare(RUN_SQL.insertRun);
+    this.#setMeta = db.prepare(RUN_SQL.setMeta);
+    this.#getMeta = db.prepare(RUN_SQL.getMeta);
+    const runAt = (columns: string) =>
+      `SELECT ${columns} FROM trail_runs WHERE first_index <= ? ORDER BY first_index DESC LIMIT 1`;
+    this.#runWithEvents = db.prepare(runAt(RUN_COLUMNS));
+    this.#runLeaves = db.prepare(runAt('first_index, count, leaves, positions'));
+    this.#runAfter = db.prepare(
+      'SELECT first_index FROM trail_runs WHERE first_index > ? ORDER BY first_index LIMIT 1',
     );
-    this.#setMeta = db.prepare(
-      'INSERT INTO trail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    );
-    this.#getMeta = db.prepare('SELECT value FROM trail_meta WHERE key = ?');
-    this.#byIndex = db.prepare(`SELECT ${COLUMNS} FROM trail_leaves WHERE trail_index = ?`);
-    this.#byEvent = db.prepare(
-      `SELECT ${COLUMNS} FROM trail_leaves WHERE event_id = ? ORDER BY trail_index LIMIT 1`,
-    );
-    this.#byStream = db.prepare(
-      `SELECT ${COLUMNS} FROM trail_leaves WHERE stream = ? AND revision = ? ORDER BY trail_index LIMIT 1`,
-    );
-    this.#page = db.prepare(
-      `SELECT ${COLUMNS} FROM trail_leaves WHERE trail_index >= ? ORDER BY trail_index LIMIT ?`,
-    );
-    this.#count = db.prepare('SELECT count(*) AS n FROM trail_leaves');
-    this.#record = db.transaction((leaves: readonly LeafRecord[], followed: bigint | undefined) => {
-      for (const leaf of leaves) this.#insertLeaf(leaf);
+    this.#end = db.prepare(RUN_SQL.end);
+    this.#record = db.transaction((packed: PackedLeaves, followed: bigint | undefined) => {
+      this.#recordNow(packed);
       if (followed !== undefined) {
         const current = this.followed;
         if (current === undefined || followed > current) this.#setMeta.run('followed', followed.toString());
@@ -132,16 +165,52 @@ export class TrailDb {
           { path, recorded: stored.value, trail },
         );
       }
-      return new TrailDb(db, trail);
+      const trailDb = new TrailDb(db, path, trail);
+      trailDb.#convertSchema1();
+      return trailDb;
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
+  /** Moves the leaves of a schema 1 database (a row per leaf in `trail_leaves`) into runs. */
+  #convertSchema1(): void {
+    const db = this.#db;
+    const old = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trail_leaves'")
+      .get();
+    if (old === undefined) return;
+    const page = db.prepare<[number, number], LeafRow>(
+      `SELECT trail_index, event_id, position, stream, revision, leaf_hash FROM trail_leaves
+       WHERE trail_index >= ? ORDER BY trail_index LIMIT ?`,
+    );
+    db.transaction(() => {
+      for (let from = 0; ; from += SCHEMA_1_PAGE) {
+        const rows = page.all(from, SCHEMA_1_PAGE);
+        if (rows.length > 0) {
+          this.#recordNow(
+            packedOf(
+              rows.map((row) => ({
+                index: row.trail_index,
+                eventId: row.event_id,
+                position: BigInt(row.position),
+                stream: row.stream,
+                revision: row.revision,
+                leaf: row.leaf_hash,
+              })),
+            ),
+          );
+        }
+        if (rows.length < SCHEMA_1_PAGE) break;
+      }
+      db.exec('DROP TABLE trail_leaves');
+    }).immediate();
+  }
+
   /** Number of recorded leaves (the trail size the writer has reached). */
   get count(): number {
-    return this.#count.get()!.n;
+    return this.#end.get()!.end;
   }
 
   /** The last `$all` position the writer has processed, if any. */
@@ -155,62 +224,131 @@ export class TrailDb {
    * transaction. Recording a leaf already present is a no-op if it is the same leaf, an error otherwise.
    */
   record(leaves: readonly LeafRecord[], followed?: bigint): void {
-    this.#record(leaves, followed);
+    this.#record.immediate(packedOf(leaves), followed);
   }
 
-  #insertLeaf(leaf: LeafRecord): void {
-    const result = this.#insert.run(
-      leaf.index,
-      leaf.eventId,
-      leaf.position.toString(),
-      leaf.stream,
-      leaf.revision,
-      Buffer.from(leaf.leaf),
-    );
-    if (result.changes === 1) return;
-    const existing = this.at(leaf.index)!;
-    if (existing.eventId !== leaf.eventId || !bytesEqual(existing.leaf, leaf.leaf)) {
+  /** `record` for leaves already packed (the trail writer's). */
+  recordPacked(packed: PackedLeaves, followed?: bigint): void {
+    this.#record.immediate(packed, followed);
+  }
+
+  #recordNow(packed: PackedLeaves): void {
+    const count = packed.ids.length;
+    if (count === 0) return;
+    const end = this.count;
+    if (packed.firstIndex > end) {
       throw new BzzzError(
         'AUDIT_DB_CONFLICT',
-        `trail index ${leaf.index} is recorded as event ${existing.eventId} (leaf ${toHex(existing.leaf)}), ` +
-          `not ${leaf.eventId} (leaf ${toHex(leaf.leaf)})`,
-        { index: leaf.index },
+        `trail index ${packed.firstIndex} cannot be recorded: only ${end} leaves are, so ${end} comes next`,
+        { index: packed.firstIndex },
       );
     }
+    // Leaves already recorded (another writer of this node got there first) must be the same ones.
+    const known = Math.min(count, end - packed.firstIndex);
+    for (const recorded of this.#records(packed.firstIndex, known)) {
+      const i = recorded.index - packed.firstIndex;
+      const leaf = packed.leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+      if (recorded.eventId !== packed.ids[i] || !bytesEqual(recorded.leaf, leaf)) {
+        throw conflictError(recorded.index, recorded, { eventId: packed.ids[i]!, leaf });
+      }
+    }
+    if (known === count) return;
+    const positions = Buffer.alloc((count - known) * POSITION_SIZE);
+    for (let i = known; i < count; i++) {
+      positions.writeBigInt64BE(packed.positions[i]!, (i - known) * POSITION_SIZE);
+    }
+    const part = <T>(list: readonly T[]) => (known === 0 ? list : list.slice(known));
+    const events: RunEvents = [part(packed.ids), part(packed.streams), part(packed.revisions)];
+    this.#insertRun.run(
+      packed.firstIndex + known,
+      count - known,
+      packed.leaves.subarray(known * HASH_SIZE, count * HASH_SIZE),
+      positions,
+      JSON.stringify(events),
+    );
   }
 
   at(index: number): LeafRecord | undefined {
-    return toRecord(this.#byIndex.get(index));
+    if (!Number.isSafeInteger(index) || index < 0) return undefined;
+    const row = this.#runWithEvents.get(index);
+    if (row === undefined || index >= row.first_index + row.count) return undefined;
+    return recordsOf(row, index, 1)[0];
   }
 
-  /** The leaf recorded for an event id. Not indexed (a scan): prefer byStreamRevision, then compare ids. */
-  byEventId(eventId: string): LeafRecord | undefined {
-    return toRecord(this.#byEvent.get(eventId));
-  }
-
+  /** The leaf recorded for the event at `revision` of `stream` (the first one, should there be two). */
   byStreamRevision(stream: string, revision: number): LeafRecord | undefined {
-    return toRecord(this.#byStream.get(stream, revision));
+    const byName = (this.#byName ??= new Map());
+    const end = this.count;
+    for (const record of this.#records(this.#byNameEnd, end - this.#byNameEnd)) {
+      const key = nameKey(record.stream, record.revision);
+      if (!byName.has(key)) byName.set(key, record.index);
+    }
+    this.#byNameEnd = Math.max(this.#byNameEnd, end);
+    const index = byName.get(nameKey(stream, revision));
+    return index === undefined ? undefined : this.at(index);
   }
 
   /** Recorded leaves from index `from` on, in index order, at most `limit`. */
   page(from: number, limit: number): LeafRecord[] {
-    return this.#page.all(from, limit).map((row) => toRecord(row)!);
+    return [...this.#records(from, limit)];
   }
 
-  /** Every recorded leaf hash in index order (to rebuild the tree). */
-  *leafHashes(pageSize = 10_000): Generator<Uint8Array> {
+  /**
+   * The recorded leaves of trail indexes `from` to `from + limit - 1` (fewer at the end), packed.
+   * Throws AUDIT_DB_CONFLICT when the runs do not follow one another.
+   */
+  leafRun(from: number, limit: number): LeafRun {
+    const positions: bigint[] = [];
+    const chunks: Buffer[] = [];
+    for (const { row, skip, take } of this.#runs(from, limit, false)) {
+      chunks.push(row.leaves.subarray(skip * HASH_SIZE, (skip + take) * HASH_SIZE));
+      for (let i = skip; i < skip + take; i++)
+        positions.push(row.positions.readBigInt64BE(i * POSITION_SIZE));
+    }
+    return { positions, leaves: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
+  }
+
+  /** Every recorded leaf hash in index order (to rebuild the tree), as latin1 strings (`appendLatin1`). */
+  *leafHashes(pageSize = 10_000): Generator<string> {
     for (let from = 0; ; from += pageSize) {
-      const rows = this.page(from, pageSize);
-      for (const [i, row] of rows.entries()) {
-        if (row.index !== from + i) {
-          throw new BzzzError(
-            'AUDIT_DB_CONFLICT',
-            `trail index ${from + i} is missing from the audit database`,
-          );
-        }
-        yield row.leaf;
+      const { leaves, positions } = this.leafRun(from, pageSize);
+      for (let i = 0; i < positions.length; i++) {
+        yield leaves.toString('latin1', i * HASH_SIZE, (i + 1) * HASH_SIZE);
       }
-      if (rows.length < pageSize) return;
+      if (positions.length < pageSize) return;
+    }
+  }
+
+  /** The records of `limit` indexes from `from` on (fewer at the end), in order. */
+  *#records(from: number, limit: number): Generator<LeafRecord> {
+    for (const { row, skip, take } of this.#runs(from, limit, true)) {
+      yield* recordsOf(row, row.first_index + skip, take);
+    }
+  }
+
+  /**
+   * The runs holding indexes `from` to `from + limit - 1` (up to the last recorded), each with the
+   * part of it wanted, read one at a time (a run can be thousands of leaves), with their events or not.
+   * Throws AUDIT_DB_CONFLICT when an index in between is missing or a run is malformed.
+   */
+  *#runs<E extends boolean>(
+    from: number,
+    limit: number,
+    withEvents: E,
+  ): Generator<{ row: E extends true ? RunRow : Omit<RunRow, 'events'>; skip: number; take: number }> {
+    const statement = withEvents ? this.#runWithEvents : this.#runLeaves;
+    const end = from + limit;
+    for (let next = from; next < end;) {
+      const row = statement.get(next) as (E extends true ? RunRow : Omit<RunRow, 'events'>) | undefined;
+      if (row === undefined || row.first_index + row.count <= next) {
+        if (this.#runAfter.get(next) === undefined) return;
+        throw new BzzzError('AUDIT_DB_CONFLICT', `trail index ${next} is missing from the audit database`);
+      }
+      checkRun(row);
+      const skip = next - row.first_index;
+      const take = Math.min(row.count - skip, end - next);
+      yield { row, skip, take };
+      next += take;
     }
   }
 
@@ -219,15 +357,79 @@ export class TrailDb {
   }
 }
 
-function toRecord(row: LeafRow | undefined): LeafRecord | undefined {
-  return (
-    row && {
-      index: row.trail_index,
-      eventId: row.event_id,
-      position: BigInt(row.position),
-      stream: row.stream,
-      revision: row.revision,
-      leaf: new Uint8Array(row.leaf_hash),
-    }
+interface LeafRow {
+  trail_index: number;
+  event_id: string;
+  position: string;
+  stream: string;
+  revision: number;
+  leaf_hash: Buffer;
+}
+
+/** Trail index `index` is already recorded as another event or leaf. */
+export function conflictError(
+  index: number,
+  recorded: { eventId: string; leaf: Uint8Array },
+  given: { eventId: string; leaf: Uint8Array },
+): BzzzError {
+  return new BzzzError(
+    'AUDIT_DB_CONFLICT',
+    `trail index ${index} is recorded as event ${recorded.eventId} (leaf ${toHex(recorded.leaf)}), ` +
+      `not ${given.eventId} (leaf ${toHex(given.leaf)})`,
+    { index },
   );
+}
+
+function packedOf(leaves: readonly LeafRecord[]): PackedLeaves {
+  leaves.forEach((leaf, i) => {
+    if (leaf.index !== (leaves[0]?.index ?? 0) + i) {
+      throw new BzzzError('AUDIT_DB_CONFLICT', `trail index ${leaf.index} does not follow the one before it`);
+    }
+    if (leaf.leaf.length !== HASH_SIZE) {
+      throw new BzzzError(
+        'AUDIT_DB_CONFLICT',
+        `the leaf of trail index ${leaf.index} is not ${HASH_SIZE} bytes`,
+      );
+    }
+  });
+  return {
+    firstIndex: leaves[0]?.index ?? 0,
+    leaves: Buffer.concat(leaves.map((leaf) => leaf.leaf)),
+    positions: leaves.map((leaf) => leaf.position),
+    ids: leaves.map((leaf) => leaf.eventId),
+    streams: leaves.map((leaf) => leaf.stream),
+    revisions: leaves.map((leaf) => leaf.revision),
+  };
+}
+
+function checkRun(row: Omit<RunRow, 'events'>): void {
+  if (row.leaves.length !== row.count * HASH_SIZE || row.positions.length !== row.count * POSITION_SIZE) {
+    throw new BzzzError('AUDIT_DB_CONFLICT', `the run at trail index ${row.first_index} is malformed`);
+  }
+}
+
+/** `take` records of a run, from trail index `from`. */
+function recordsOf(row: RunRow, from: number, take: number): LeafRecord[] {
+  checkRun(row);
+  const [ids, streams, revisions] = JSON.parse(row.events) as RunEvents;
+  if (ids.length !== row.count || streams.length !== row.count || revisions.length !== row.count) {
+    throw new BzzzError('AUDIT_DB_CONFLICT', `the run at trail index ${row.first_index} is malformed`);
+  }
+  const records: LeafRecord[] = [];
+  for (let index = from; index < from + take; index++) {
+    const i = index - row.first_index;
+    records.push({
+      index,
+      eventId: ids[i]!,
+      position: row.positions.readBigInt64BE(i * POSITION_SIZE),
+      stream: streams[i]!,
+      revision: revisions[i]!,
+      leaf: new Uint8Array(row.leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)),
+    });
+  }
+  return records;
+}
+
+function nameKey(stream: string, revision: number): string {
+  return `${revision}:${stream}`;
 }

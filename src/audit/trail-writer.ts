@@ -1,8 +1,13 @@
 import { BzzzError } from '../errors.js';
+import { canonicalEventBytes } from '../events/canonical-event.js';
+import {
+  type CanonicalPage,
+  type CanonicalSubscription,
+  subscribeToAllCanonical,
+} from '../events/canonical-reads.js';
 import { WrongExpectedRevisionError } from '../events/errors.js';
-import { subscriptionBatches } from '../events/subscription-batches.js';
 import type { EventStore } from '../events/event-store.js';
-import type { RecordedEvent, Subscription } from '../events/types.js';
+import type { RecordedEvent } from '../events/types.js';
 import type { NodeIdentity } from '../identity/node-identity.js';
 import {
   CHECKPOINT_EVENT_TYPE,
@@ -10,9 +15,10 @@ import {
   type SignedCheckpoint,
   signCheckpoint,
 } from './checkpoint.js';
+import { type LeafSink, openLeafSink } from './leaf-worker.js';
 import { MerkleTree } from './merkle-tree.js';
-import type { LeafRecord, TrailDb } from './trail-db.js';
-import { bytesEqual, checkpointStream, eventLeafHash, isTrailEvent, toHex } from './trail.js';
+import type { PackedLeaves, TrailDb } from './trail-db.js';
+import { AUDIT_STREAM_PREFIX, bytesEqual, checkpointStream, isTrailEvent, toHex } from './trail.js';
 
 /** Defaults of the checkpoint policy: every 1000 trail events or every 60 s if the trail grew. */
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
@@ -20,14 +26,11 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 const MAX_BATCH = 1000;
 /**
- * Leaves are written to the audit database in groups: under live load the subscription delivers a few
- * dozen events at a time, and one transaction per delivery cost more than hashing them. A group is
- * written once it holds this many leaves, PERSIST_DELAY_MS after its first one, and always before a
- * checkpoint is signed, at flush() and at stop(). Until then the position followed is not recorded
- * either, so a crash only makes the writer read those events again.
+ * Once caught up, the writer reads the log at most every PACE_MS: a read of the log costs about as
+ * much whether it finds one commit or ten, so under load the events of several group commits are read,
+ * hashed and recorded at once. flush() and stop() cut the wait short.
  */
-const PERSIST_EVERY = 1000;
-const PERSIST_DELAY_MS = 100;
+const PACE_MS = 10;
 const APPEND_ATTEMPTS = 5;
 
 export interface TrailWriterOptions {
@@ -44,6 +47,9 @@ export interface TrailWriterOptions {
   /** Failures of the background work (following `$all`, timed checkpoints). */
   onError?: (error: unknown) => void;
 }
+
+/** A page's trail events: their canonical bytes, and what the audit database records of them. */
+type TrailEvents = Omit<PackedLeaves, 'leaves'> & { bytes: Buffer; offsets: Uint32Array };
 
 /** The latest valid checkpoint in the node's `audit-` stream. */
 interface KnownCheckpoint {
@@ -79,20 +85,20 @@ export class TrailWriter {
   readonly #tree: MerkleTree;
   readonly #waiters = new Set<() => void>();
   #followed: bigint | undefined;
-  /** Leaves in the tree not yet in the audit database, and whether #followed is not recorded yet. */
-  #unrecorded: LeafRecord[] = [];
-  #followedUnrecorded = false;
-  #persistTimer: NodeJS.Timeout | undefined;
+  /** Hashes and records the leaves (leaf-worker.ts): the tree only ever holds recorded leaves. */
+  #sink: LeafSink | undefined;
   #last: KnownCheckpoint | undefined;
   /** Revision of the last event of the checkpoint stream (-1: none), for optimistic appends. */
   #streamRevision = -1;
-  #subscription: Subscription | undefined;
+  #subscription: CanonicalSubscription | undefined;
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerTicks = 0;
   #state: 'new' | 'running' | 'stopped' | 'failed' = 'new';
   #error: unknown;
   #signing: Promise<unknown> = Promise.resolve();
+  /** Ends the current pacing wait, if any. */
+  #endPace: (() => void) | undefined;
 
   constructor(options: TrailWriterOptions) {
     if (options.db.trail !== options.identity.nodeId) {
@@ -105,7 +111,8 @@ export class TrailWriter {
     this.#intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
-    this.#tree = new MerkleTree(options.db.leafHashes());
+    this.#tree = new MerkleTree();
+    for (const hash of options.db.leafHashes()) this.#tree.appendLatin1(hash);
     this.#followed = options.db.followed;
   }
 
@@ -152,8 +159,16 @@ export class TrailWriter {
     if (this.#state !== 'new') throw new Error(`the trail writer is ${this.#state}`);
     await this.#loadLatestCheckpoint();
     this.#assertExtendsLast();
+    this.#sink = await openLeafSink(this.#db, this.#tree.frontier());
     const from = this.#followed;
-    this.#subscription = this.#store.subscribeToAll({ from: from === undefined ? 'start' : { after: from } });
+    // The trail events come as their canonical bytes, composed by the store without parsing them.
+    this.#subscription = subscribeToAllCanonical(this.#store, {
+      from: from === undefined ? 'start' : { after: from },
+      author: this.trail,
+      excludeStreamPrefixes: [AUDIT_STREAM_PREFIX],
+      withIdentity: true,
+      maxCount: MAX_BATCH,
+    });
     this.#state = 'running';
     this.#loop = this.#follow(this.#subscription);
     if (this.#intervalMs > 0) {
@@ -169,9 +184,9 @@ export class TrailWriter {
 
   /** Resolves once every event in `$all` at the time of the call has been processed. */
   async flush(): Promise<void> {
+    this.#endPace?.();
     const [head] = await this.#store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
     if (head !== undefined) await this.#caughtUp(head.position);
-    this.#persist();
   }
 
   async #caughtUp(position: bigint): Promise<void> {
@@ -185,6 +200,8 @@ export class TrailWriter {
       };
       this.#waiters.add(check);
       check();
+      // Someone waits for the writer to catch up: no pause until it has (see #follow).
+      this.#endPace?.();
     });
   }
 
@@ -193,7 +210,12 @@ export class TrailWriter {
    * checkpoint now latest (undefined: the trail is empty).
    */
   checkpoint(): Promise<SignedCheckpoint | undefined> {
-    const run = this.#signing.then(() => this.#checkpointNow());
+    return this.#sign(() => this.#tree.size);
+  }
+
+  /** Signs, after whatever signing is under way, the tree at the size `size()` gives then. */
+  #sign(size: () => number): Promise<SignedCheckpoint | undefined> {
+    const run = this.#signing.then(() => this.#checkpointNow(size()));
     this.#signing = run.catch(() => {});
     return run;
   }
@@ -207,24 +229,27 @@ export class TrailWriter {
     this.#timer = undefined;
     if (this.#state === 'running') await this.flush();
     if (this.#state === 'running') this.#state = 'stopped';
+    this.#endPace?.();
     await this.#subscription?.close();
     await this.#loop;
     this.#notify();
     await this.#signing;
+    await this.#sink?.close();
     if (this.#state === 'failed') throw this.#error;
-    this.#persist();
     if (this.#state === 'new') this.#state = 'stopped';
-    return this.#checkpointNow();
+    return this.#checkpointNow(this.#tree.size);
   }
 
-  async #checkpointNow(): Promise<SignedCheckpoint | undefined> {
+  /** Signs the tree at `size` (at most the current size) if that extends the latest checkpoint. */
+  async #checkpointNow(wanted: number): Promise<SignedCheckpoint | undefined> {
+    if (this.#state === 'failed') throw this.#error;
     const stream = checkpointStream(this.trail);
     for (let attempt = 1; ; attempt++) {
-      const size = this.#tree.size;
+      const size = Math.min(wanted, this.#tree.size);
       if (size === 0 || size <= (this.#last?.size ?? 0)) return this.#last?.checkpoint;
       this.#assertExtendsLast();
-      // What is signed is in the audit database first (inclusion proofs are built from it).
-      this.#persist();
+      // The tree only holds recorded leaves: what is signed is in the audit database (inclusion
+      // proofs are built from it).
       const root = this.#tree.rootAt(size);
       const checkpoint = signCheckpoint(this.#identity, { size, root, time: new Date(this.#now()) });
       try {
@@ -273,11 +298,18 @@ export class TrailWriter {
     }
   }
 
-  async #follow(subscription: Subscription): Promise<void> {
+  async #follow(subscription: CanonicalSubscription): Promise<void> {
     try {
-      for await (const batch of subscriptionBatches(subscription, MAX_BATCH)) {
-        this.#apply(batch);
-        if (this.#tree.size - (this.#last?.size ?? 0) >= this.#every) await this.checkpoint();
+      for await (const page of subscription) {
+        await this.#apply(page);
+        // Every `checkpointEvery` events exactly, however many a page brought (the tree answers for any
+        // earlier size).
+        while (this.#tree.size - (this.#last?.size ?? 0) >= this.#every) {
+          await this.#sign(() => (this.#last?.size ?? 0) + this.#every);
+        }
+        if (page.scanned < MAX_BATCH && this.#state === 'running' && this.#waiters.size === 0) {
+          await this.#pace();
+        }
       }
     } catch (error) {
       await this.#fail(error);
@@ -290,62 +322,86 @@ export class TrailWriter {
     if (this.#state !== 'running') return;
     this.#state = 'failed';
     this.#error = error;
-    clearTimeout(this.#persistTimer);
+    this.#endPace?.();
     this.#onError(error);
     this.#notify();
     await this.#subscription?.close();
   }
 
-  /** Extends the in-memory tree with the batch's trail leaves; they are recorded by #persist. */
-  #apply(events: readonly RecordedEvent[]): void {
-    const leaves: LeafRecord[] = [];
-    for (const event of events) {
-      if (!isTrailEvent(event, this.trail)) continue;
-      leaves.push({
-        index: this.#tree.size + leaves.length,
-        eventId: event.id,
-        position: event.position,
-        stream: event.stream,
-        revision: event.revision,
-        leaf: eventLeafHash(event),
-      });
-    }
-    const last = events[events.length - 1];
-    for (const leaf of leaves) {
-      this.#tree.append(leaf.leaf);
-      this.#unrecorded.push(leaf);
-    }
-    if (last) {
-      this.#followed = last.position;
-      this.#followedUnrecorded = true;
-    }
-    if (this.#unrecorded.length >= PERSIST_EVERY) this.#persist();
-    else if (this.#persistTimer === undefined && this.#followedUnrecorded) {
-      this.#persistTimer = setTimeout(() => {
-        this.#persistTimer = undefined;
-        try {
-          this.#persist();
-        } catch (error) {
-          void this.#fail(error);
-        }
-      }, PERSIST_DELAY_MS);
-      this.#persistTimer.unref();
-    }
+  /**
+   * Has the page's trail events hashed and recorded (with the position followed), then extends the
+   * in-memory tree with their leaves.
+   */
+  async #apply(page: CanonicalPage): Promise<void> {
+    const batch = this.#trailEventsOf(page);
+    const followed = page.last ?? this.#followed;
+    const { leaves, upper, recorded } = await this.#sink!.submit({ ...batch, followed });
+    // Another writer of this node recorded meanwhile (or the sink does not record): TrailDb compares.
+    if (!recorded) this.#db.recordPacked({ ...batch, leaves }, followed);
+    if (upper) this.#tree.appendComputed(leaves, batch.ids.length, upper);
+    else this.#tree.appendPacked(leaves, batch.ids.length);
+    this.#followed = followed;
     this.#notify();
   }
 
-  /**
-   * Records the leaves applied since the last call and the position followed, in one transaction.
-   * A conflict with what the database holds (AUDIT_DB_CONFLICT) is thrown to the caller.
-   */
-  #persist(): void {
-    clearTimeout(this.#persistTimer);
-    this.#persistTimer = undefined;
-    if (this.#unrecorded.length === 0 && !this.#followedUnrecorded) return;
-    // Cleared only once recorded: after a conflict, every later attempt (a checkpoint) fails again.
-    this.#db.record(this.#unrecorded, this.#followed);
-    this.#unrecorded = [];
-    this.#followedUnrecorded = false;
+  /** The page's trail events in log order: the composed ones, and the odd one the store gave parsed. */
+  #trailEventsOf(page: CanonicalPage): TrailEvents {
+    const { composed, parsed, parsedAfter } = page;
+    const identity = composed.identity!;
+    const batch = {
+      firstIndex: this.#tree.size,
+      bytes: composed.bytes,
+      offsets: composed.offsets,
+      positions: composed.positions,
+      ids: identity.ids,
+      streams: identity.streams,
+      revisions: identity.revisions,
+    };
+    const extra = parsed
+      .map((event, p) => ({ event, after: parsedAfter[p]! }))
+      .filter(({ event }) => isTrailEvent(event, this.trail));
+    if (extra.length === 0) return batch;
+    // Spliced in at their place.
+    const chunks: Uint8Array[] = [];
+    const events: Pick<RecordedEvent, 'id' | 'stream' | 'revision' | 'position'>[] = [];
+    let e = 0;
+    for (let i = 0; i <= composed.count; i++) {
+      for (; e < extra.length && extra[e]!.after === i; e++) {
+        chunks.push(canonicalEventBytes(extra[e]!.event));
+        events.push(extra[e]!.event);
+      }
+      if (i === composed.count) break;
+      chunks.push(composed.bytes.subarray(composed.offsets[i], composed.offsets[i + 1]));
+      events.push({
+        id: identity.ids[i]!,
+        stream: identity.streams[i]!,
+        revision: identity.revisions[i]!,
+        position: composed.positions[i]!,
+      });
+    }
+    const offsets = new Uint32Array(chunks.length + 1);
+    chunks.forEach((chunk, i) => (offsets[i + 1] = offsets[i]! + chunk.length));
+    return {
+      firstIndex: batch.firstIndex,
+      bytes: Buffer.concat(chunks),
+      offsets,
+      positions: events.map((event) => event.position),
+      ids: events.map((event) => event.id),
+      streams: events.map((event) => event.stream),
+      revisions: events.map((event) => event.revision),
+    };
+  }
+
+  /** Waits PACE_MS, or less if flush() or stop() asks (or the writer stops). */
+  async #pace(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#endPace?.(), PACE_MS);
+      this.#endPace = () => {
+        clearTimeout(timer);
+        this.#endPace = undefined;
+        resolve();
+      };
+    });
   }
 
   #notify(): void {

@@ -3,39 +3,12 @@ import type { RecordedEvent } from '../events/types.js';
 import { type Location, TrailChecker, type TrailIssue, type TrailReport } from './trail-checks.js';
 import type { LeafRecord, TrailDb } from './trail-db.js';
 import { authorOf, bytesEqual, checkpointStream, eventLeafHash, isTrailEvent, toHex } from './trail.js';
+import { DEFAULT_PAGE, LogProgress, logHead, type VerifyTrailOptions } from './verify-common.js';
+import { verifyTrailFast } from './verify-fast.js';
 
 export type { TrailFailure, TrailIssue, TrailReport } from './trail-checks.js';
+export type { VerifyProgress, VerifyTrailOptions } from './verify-common.js';
 
-/** How far a long verification has got. */
-export interface VerifyProgress {
-  /** Between 0 and 1. */
-  fraction: number;
-  /** Log entries (or bundle lines) read so far. */
-  scanned: number;
-  trailEvents: number;
-  checkpoints: number;
-  eventsPerSecond: number;
-  etaSeconds: number | undefined;
-}
-
-export interface VerifyTrailOptions {
-  store: EventStore;
-  /** Node id of the trail to verify. */
-  trail: string;
-  /** The trail's public key when the verifier already knows it (else: taken from the checkpoints). */
-  publicKey?: Uint8Array;
-  /** The audit database: when given, every event is also compared with the leaf recorded for it. */
-  recorded?: TrailDb;
-  onProgress?: (progress: VerifyProgress) => void;
-  /** Least time between two progress reports (ms, default 200). */
-  progressIntervalMs?: number;
-  pageSize?: number;
-  /** Most issues kept in the report (all are counted). */
-  maxIssues?: number;
-  now?: () => number;
-}
-
-const DEFAULT_PAGE = 2000;
 const MAX_PROBES = 10_000;
 
 /**
@@ -44,32 +17,30 @@ const MAX_PROBES = 10_000;
  * leaf recorded for that position, rebuilds the RFC 6962 tree, and checks every checkpoint in
  * `audit-<trail>`: signature, root at its size, consistency with the others. Returns every problem,
  * first in log order first.
+ *
+ * It first runs the fast pass (verify-fast.ts), which hashes the stored text without parsing it and
+ * returns only a report this full pass would give word for word: a clean one. Anything else (a single
+ * issue, a leaf it cannot vouch for) and this full pass runs from the start to name every problem;
+ * progress then starts again from zero.
  */
 export async function verifyTrail(options: VerifyTrailOptions): Promise<TrailReport> {
+  return (await verifyTrailFast(options)) ?? verifyTrailFully(options);
+}
+
+/** The full pass: every event parsed and re-serialised, every problem named. */
+export async function verifyTrailFully(options: VerifyTrailOptions): Promise<TrailReport> {
   const { store, trail } = options;
-  const now = options.now ?? Date.now;
   const checker = new TrailChecker(trail, options.publicKey);
   const recorded = options.recorded && new RecordedLeaves(options.recorded, checker);
   const auditStream = checkpointStream(trail);
-  const [last] = await store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
-  const head = last?.position ?? 0n;
-  const started = now();
-  let lastProgress = started;
+  const head = await logHead(store);
+  const progress = new LogProgress(options, head);
   let scanned = 0;
-
-  const progress = (position: bigint) => {
-    if (!options.onProgress) return;
-    const seconds = Math.max(1e-3, (now() - started) / 1000);
-    const fraction = head > 0n ? Math.min(1, Number((position * 10_000n) / head) / 10_000) : 1;
-    options.onProgress({
-      fraction,
-      scanned,
-      trailEvents: checker.tree.size,
-      checkpoints: checker.checkpointEvents,
-      eventsPerSecond: scanned / seconds,
-      etaSeconds: fraction > 0 ? (seconds / fraction) * (1 - fraction) : undefined,
-    });
-  };
+  const counts = () => ({
+    scanned,
+    trailEvents: checker.tree.size,
+    checkpoints: checker.checkpointEvents,
+  });
 
   for await (const items of readEverything(store, options.pageSize ?? DEFAULT_PAGE)) {
     for (const item of items) {
@@ -98,14 +69,11 @@ export async function verifyTrail(options: VerifyTrailOptions): Promise<TrailRep
           recorded?.nonTrailEvent(event);
         }
       }
-      if (options.onProgress && now() - lastProgress >= (options.progressIntervalMs ?? 200)) {
-        lastProgress = now();
-        progress(item.position);
-      }
+      progress.maybe(item.position, counts());
     }
   }
   recorded?.end();
-  progress(head);
+  progress.report(head, counts());
   const extra: Partial<TrailReport> = recorded ? { recordedCompared: recorded.compared } : {};
   return checker.finish(scanned, options.maxIssues ?? 100, extra);
 }
@@ -243,8 +211,12 @@ class RecordedLeaves {
       return;
     }
     // The same event recorded elsewhere: (stream, revision) is indexed, the event id is not.
+    // Only what was recorded when verification began (a running writer may have recorded this event since).
     const candidate = this.#db.byStreamRevision(event.stream, event.revision);
-    const elsewhere = candidate?.eventId === event.id ? candidate : undefined;
+    const elsewhere =
+      candidate?.eventId === event.id && candidate.position <= (this.#followed ?? -1n)
+        ? candidate
+        : undefined;
     if (elsewhere) {
       this.compared++;
       const changed = bytesEqual(elsewhere.leaf, leaf) ? '' : ', and its content changed';

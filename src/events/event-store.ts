@@ -1,4 +1,10 @@
 import type {
+  CanonicalPage,
+  CanonicalReadOptions,
+  CanonicalSubscribeOptions,
+  CanonicalSubscription,
+} from './canonical-reads.js';
+import type {
   AppendOptions,
   AppendResult,
   DeleteOptions,
@@ -36,4 +42,15 @@ export interface EventStore {
   tombstoneStream(stream: string, options?: DeleteOptions): Promise<void>;
   /** Flushes pending appends and releases the store. Further calls fail with StoreUnavailableError. */
   close(): Promise<void>;
+  /**
+   * Optional: `$all` with one author's events as their canonical bytes, composed from the stored text
+   * without parsing it (canonical-reads.ts). Call it through `readAllCanonical(store, …)`, which falls
+   * back to `readAll` for stores without it.
+   */
+  readAllCanonical?(options: CanonicalReadOptions): Promise<CanonicalPage>;
+  /**
+   * Optional: the catch-up subscription of `readAllCanonical` pages (see `subscribeToAllCanonical`). A
+   * store may compose the live ones from what it has just written instead of reading them back.
+   */
+  subscribeToAllCanonical?(options: CanonicalSubscribeOptions): CanonicalSubscription;
 }

@@ -65,6 +65,35 @@ describe('MerkleTree known answers', () => {
 });
 
 describe('MerkleTree properties', () => {
+  it('builds the same tree from packed batches of any sizes as one leaf at a time', () => {
+    fc.assert(
+      fc.property(
+        leafHashes(300),
+        fc.array(fc.integer({ min: 0, max: 70 }), { maxLength: 20 }),
+        (leaves, cuts) => {
+          const one = new MerkleTree(leaves);
+          const packed = new MerkleTree();
+          let at = 0;
+          for (const cut of [...cuts, leaves.length]) {
+            const batch = leaves.slice(at, Math.min(leaves.length, at + cut));
+            packed.appendPacked(Buffer.concat(batch), batch.length);
+            at += batch.length;
+          }
+          packed.appendPacked(Buffer.concat(leaves.slice(at)), leaves.length - at);
+          expect(packed.size).toBe(leaves.length);
+          for (let size = 0; size <= leaves.length; size += 1 + Math.floor(size / 7)) {
+            expect(hex(packed.rootAt(size))).toBe(hex(one.rootAt(size)));
+          }
+          if (leaves.length > 1) {
+            const index = leaves.length - 2;
+            expect(packed.inclusionProof(index).map(hex)).toEqual(one.inclusionProof(index).map(hex));
+            expect(packed.consistencyProof(1).map(hex)).toEqual(one.consistencyProof(1).map(hex));
+          }
+        },
+      ),
+    );
+  });
+
   it('computes the same roots as the naive MTH, for every earlier size too', () => {
     fc.assert(
       fc.property(leafHashes(300), (leaves) => {

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { appendContract } from './append.contract.js';
+import { canonicalContract } from './canonical.contract.js';
 import { envelopeContract } from './envelope.contract.js';
 import { type StoreHarness, useContract } from './harness.js';
 import { readsContract } from './reads.contract.js';
@@ -23,5 +24,6 @@ export function eventStoreContract(harness: StoreHarness): void {
     readsContract(t);
     subscriptionsContract(t);
     retentionContract(t, harness.supportsClock);
+    canonicalContract(t, harness.nodeId);
   });
 }

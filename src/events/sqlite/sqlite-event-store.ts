@@ -1,4 +1,11 @@
 import type Database from 'better-sqlite3';
+import {
+  type CanonicalPage,
+  type CanonicalReadOptions,
+  type CanonicalSubscribeOptions,
+  type CanonicalSubscription,
+  catchUpCanonical,
+} from '../canonical-reads.js';
 import { catchUpSubscription } from '../catch-up-subscription.js';
 import { ChangeSignal } from '../change-signal.js';
 import { StoreUnavailableError, StreamDeletedError, WrongExpectedRevisionError } from '../errors.js';
@@ -20,6 +27,8 @@ import type {
   Subscription,
 } from '../types.js';
 import { actualRevision, applyAppend, expectationHolds } from './apply-append.js';
+import { CanonicalQueries } from './canonical-query.js';
+import { RecentCommits } from './recent-commits.js';
 import { GroupCommit } from './group-commit.js';
 import { ReadAllQueries } from './read-all-query.js';
 import { parseStreamMetadata, visibleWindow } from './retention.js';
@@ -46,6 +55,8 @@ export interface SqliteEventStoreOptions {
 }
 
 const NO_LIMIT = -1;
+/** Entries per page of a canonical subscription. */
+const CANONICAL_PAGE = 1000;
 
 /** Opens the embedded event store (the default adapter). */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
@@ -56,6 +67,8 @@ class SqliteEventStore implements EventStore {
   readonly #db: Database.Database;
   readonly #statements: Statements;
   readonly #readAll: ReadAllQueries;
+  readonly #canonical: CanonicalQueries;
+  readonly #recent = new RecentCommits();
   readonly #groupCommit: GroupCommit;
   readonly #streams: StreamCache;
   readonly #signal = new ChangeSignal();
@@ -71,13 +84,27 @@ class SqliteEventStore implements EventStore {
     this.#db = openStoreDatabase(options.path, options.synchronous ?? 'FULL', options.busyTimeoutMs);
     this.#statements = prepareStatements(this.#db);
     this.#readAll = new ReadAllQueries(this.#db);
+    this.#canonical = new CanonicalQueries(this.#db);
     const streams = new StreamCache(this.#statements, () => this.#readDataVersion());
     this.#streams = streams;
     this.#groupCommit = new GroupCommit(this.#db, {
       begin: () => streams.begin(),
-      apply: (job) => applyAppend(this.#statements, streams, job, this.#clock()),
-      afterCommit: () => this.#signal.notify(),
-      rolledBack: () => streams.clear(),
+      apply: (job) => {
+        const before = streams.get(job.stream).last_revision;
+        const recordedAt = this.#clock();
+        const result = applyAppend(this.#statements, streams, job, recordedAt);
+        // Written, not replayed: kept for canonical reads of the head of the log.
+        if (result.nextExpectedRevision > before) this.#recent.stage(job, result, recordedAt);
+        return result;
+      },
+      afterCommit: () => {
+        this.#recent.commit();
+        this.#signal.notify();
+      },
+      rolledBack: () => {
+        this.#recent.discard();
+        streams.clear();
+      },
     });
     this.#dataVersion = this.#readDataVersion();
     this.#poller = setInterval(() => this.#pollOtherWriters(), options.crossProcessPollMs ?? 50);
@@ -144,6 +171,41 @@ class SqliteEventStore implements EventStore {
     else start = from === 'start' ? -1 : Number.MAX_SAFE_INTEGER;
     return this.#guard(() =>
       this.#readAll.run(direction, start, options.maxCount ?? NO_LIMIT, options.filter).map(toRecordedEvent),
+    );
+  }
+
+  async readAllCanonical(options: CanonicalReadOptions): Promise<CanonicalPage> {
+    this.#assertOpen();
+    assertMaxCount(options.maxCount);
+    return this.#guard(() => this.#canonical.run(options));
+  }
+
+  /**
+   * Pages of `readAllCanonical`, past then live. Live pages hold what this connection has just
+   * committed and are composed from what it wrote (recent-commits.ts) rather than read back; a
+   * one-shot read (verification) always reads the file.
+   */
+  subscribeToAllCanonical(options: CanonicalSubscribeOptions): CanonicalSubscription {
+    this.#assertOpen();
+    this.#recent.enable();
+    const from = options.from ?? 'start';
+    const start = from === 'start' ? undefined : from === 'end' ? this.#headPosition() : from.after;
+    const maxCount = options.maxCount ?? CANONICAL_PAGE;
+    return catchUpCanonical(
+      async (after) => {
+        this.#assertOpen();
+        const read = { ...options, fromPosition: after === undefined ? 0n : after + 1n, maxCount };
+        return this.#guard(() => {
+          const head = this.#headPosition();
+          return (
+            this.#recent.page(read, head === undefined ? undefined : Number(head)) ??
+            this.#canonical.run(read)
+          );
+        });
+      },
+      this.#signal,
+      start,
+      maxCount,
     );
   }
 
