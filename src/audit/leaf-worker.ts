@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { BzzzError } from '../errors.js';
 import { HASH_SIZE, leafHashInPlace } from './rfc6962-hash.js';
 import type { MerkleTree } from './merkle-tree.js';
-import { RUN_SQL, type PackedLeaves, type TrailDb } from './trail-db.js';
+import type { PackedLeaves } from './leaf-runs.js';
+import { RUN_SQL, type TrailDb } from './trail-db.js';
 
 /** Trail events to hash and record: their canonical bytes back to back, and what the database keeps. */
 export interface LeafBatch extends Omit<PackedLeaves, 'leaves'> {

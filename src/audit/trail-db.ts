@@ -3,7 +3,19 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BzzzError } from '../errors.js';
 import { HASH_SIZE } from './rfc6962-hash.js';
-import { bytesEqual, toHex } from './trail.js';
+import {
+  checkRun,
+  conflictError,
+  type LeafRecord,
+  type LeafRun,
+  type PackedLeaves,
+  packedOf,
+  positionAt,
+  recordsOf,
+  type RunRow,
+  runRowOf,
+} from './leaf-runs.js';
+import { bytesEqual } from './trail.js';
 
 /** File, in the data directory, of the local audit database (the recorded trail leaves). */
 export const AUDIT_DB_FILE = 'audit.db';
@@ -11,47 +23,6 @@ export const AUDIT_DB_FILE = 'audit.db';
 export function auditDbPath(dataDir: string): string {
   return join(dataDir, AUDIT_DB_FILE);
 }
-
-/** One recorded leaf: trail index → the event it was computed from and its RFC 6962 leaf hash. */
-export interface LeafRecord {
-  index: number;
-  eventId: string;
-  /** `$all` position of the event when it was recorded (a local fact: other stores number differently). */
-  position: bigint;
-  stream: string;
-  revision: number;
-  leaf: Uint8Array;
-}
-
-/** Recorded leaves of consecutive trail indexes, packed: their hashes side by side, 32 bytes each. */
-export interface LeafRun {
-  positions: bigint[];
-  leaves: Buffer;
-}
-
-/** Leaves to record, packed: leaf i is `leaves[32 i, 32 i + 32)` and has trail index `firstIndex + i`. */
-export interface PackedLeaves {
-  firstIndex: number;
-  leaves: Buffer;
-  positions: readonly bigint[];
-  ids: readonly string[];
-  streams: readonly string[];
-  revisions: readonly number[];
-}
-
-/** A run's `events` column: the events' ids, streams and revisions, as three JSON arrays. */
-type RunEvents = [ids: readonly string[], streams: readonly string[], revisions: readonly number[]];
-
-interface RunRow {
-  first_index: number;
-  count: number;
-  leaves: Buffer;
-  positions: Buffer;
-  events: string;
-}
-
-/** Bytes per recorded position: signed 64-bit big-endian (KurrentDB's are signed longs). */
-const POSITION_SIZE = 8;
 
 /**
  * Schema 2: the leaves are kept in runs, one row per group the writer recorded (a page of the log,
@@ -253,19 +224,7 @@ export class TrailDb {
       }
     }
     if (known === count) return;
-    const positions = Buffer.alloc((count - known) * POSITION_SIZE);
-    for (let i = known; i < count; i++) {
-      positions.writeBigInt64BE(packed.positions[i]!, (i - known) * POSITION_SIZE);
-    }
-    const part = <T>(list: readonly T[]) => (known === 0 ? list : list.slice(known));
-    const events: RunEvents = [part(packed.ids), part(packed.streams), part(packed.revisions)];
-    this.#insertRun.run(
-      packed.firstIndex + known,
-      count - known,
-      packed.leaves.subarray(known * HASH_SIZE, count * HASH_SIZE),
-      positions,
-      JSON.stringify(events),
-    );
+    this.#insertRun.run(...runRowOf(packed, known));
   }
 
   at(index: number): LeafRecord | undefined {
@@ -302,8 +261,7 @@ export class TrailDb {
     const chunks: Buffer[] = [];
     for (const { row, skip, take } of this.#runs(from, limit, false)) {
       chunks.push(row.leaves.subarray(skip * HASH_SIZE, (skip + take) * HASH_SIZE));
-      for (let i = skip; i < skip + take; i++)
-        positions.push(row.positions.readBigInt64BE(i * POSITION_SIZE));
+      for (let i = skip; i < skip + take; i++) positions.push(positionAt(row, i));
     }
     return { positions, leaves: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
   }
@@ -364,70 +322,6 @@ interface LeafRow {
   stream: string;
   revision: number;
   leaf_hash: Buffer;
-}
-
-/** Trail index `index` is already recorded as another event or leaf. */
-export function conflictError(
-  index: number,
-  recorded: { eventId: string; leaf: Uint8Array },
-  given: { eventId: string; leaf: Uint8Array },
-): BzzzError {
-  return new BzzzError(
-    'AUDIT_DB_CONFLICT',
-    `trail index ${index} is recorded as event ${recorded.eventId} (leaf ${toHex(recorded.leaf)}), ` +
-      `not ${given.eventId} (leaf ${toHex(given.leaf)})`,
-    { index },
-  );
-}
-
-function packedOf(leaves: readonly LeafRecord[]): PackedLeaves {
-  leaves.forEach((leaf, i) => {
-    if (leaf.index !== (leaves[0]?.index ?? 0) + i) {
-      throw new BzzzError('AUDIT_DB_CONFLICT', `trail index ${leaf.index} does not follow the one before it`);
-    }
-    if (leaf.leaf.length !== HASH_SIZE) {
-      throw new BzzzError(
-        'AUDIT_DB_CONFLICT',
-        `the leaf of trail index ${leaf.index} is not ${HASH_SIZE} bytes`,
-      );
-    }
-  });
-  return {
-    firstIndex: leaves[0]?.index ?? 0,
-    leaves: Buffer.concat(leaves.map((leaf) => leaf.leaf)),
-    positions: leaves.map((leaf) => leaf.position),
-    ids: leaves.map((leaf) => leaf.eventId),
-    streams: leaves.map((leaf) => leaf.stream),
-    revisions: leaves.map((leaf) => leaf.revision),
-  };
-}
-
-function checkRun(row: Omit<RunRow, 'events'>): void {
-  if (row.leaves.length !== row.count * HASH_SIZE || row.positions.length !== row.count * POSITION_SIZE) {
-    throw new BzzzError('AUDIT_DB_CONFLICT', `the run at trail index ${row.first_index} is malformed`);
-  }
-}
-
-/** `take` records of a run, from trail index `from`. */
-function recordsOf(row: RunRow, from: number, take: number): LeafRecord[] {
-  checkRun(row);
-  const [ids, streams, revisions] = JSON.parse(row.events) as RunEvents;
-  if (ids.length !== row.count || streams.length !== row.count || revisions.length !== row.count) {
-    throw new BzzzError('AUDIT_DB_CONFLICT', `the run at trail index ${row.first_index} is malformed`);
-  }
-  const records: LeafRecord[] = [];
-  for (let index = from; index < from + take; index++) {
-    const i = index - row.first_index;
-    records.push({
-      index,
-      eventId: ids[i]!,
-      position: row.positions.readBigInt64BE(i * POSITION_SIZE),
-      stream: streams[i]!,
-      revision: revisions[i]!,
-      leaf: new Uint8Array(row.leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)),
-    });
-  }
-  return records;
 }
 
 function nameKey(stream: string, revision: number): string {

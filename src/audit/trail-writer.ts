@@ -17,7 +17,8 @@ import {
 } from './checkpoint.js';
 import { type LeafSink, openLeafSink } from './leaf-worker.js';
 import { MerkleTree } from './merkle-tree.js';
-import type { PackedLeaves, TrailDb } from './trail-db.js';
+import type { PackedLeaves } from './leaf-runs.js';
+import type { TrailDb } from './trail-db.js';
 import { AUDIT_STREAM_PREFIX, bytesEqual, checkpointStream, isTrailEvent, toHex } from './trail.js';
 
 /** Defaults of the checkpoint policy: every 1000 trail events or every 60 s if the trail grew. */

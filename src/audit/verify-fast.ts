@@ -2,7 +2,8 @@ import { type CanonicalPage, readAllCanonical } from '../events/canonical-reads.
 import type { RecordedEvent } from '../events/types.js';
 import { HASH_SIZE, leafHashInPlace } from './rfc6962-hash.js';
 import { TrailChecker, type TrailReport } from './trail-checks.js';
-import type { LeafRun, TrailDb } from './trail-db.js';
+import type { LeafRun } from './leaf-runs.js';
+import type { TrailDb } from './trail-db.js';
 import { AUDIT_STREAM_PREFIX, checkpointStream, eventLeafHash, isTrailEvent } from './trail.js';
 import { DEFAULT_PAGE, LogProgress, logHead, type VerifyTrailOptions } from './verify-common.js';
 

@@ -1,7 +1,8 @@
 import type { EventStore } from '../events/event-store.js';
 import type { RecordedEvent } from '../events/types.js';
 import { type Location, TrailChecker, type TrailIssue, type TrailReport } from './trail-checks.js';
-import type { LeafRecord, TrailDb } from './trail-db.js';
+import type { LeafRecord } from './leaf-runs.js';
+import type { TrailDb } from './trail-db.js';
 import { authorOf, bytesEqual, checkpointStream, eventLeafHash, isTrailEvent, toHex } from './trail.js';
 import { DEFAULT_PAGE, LogProgress, logHead, type VerifyTrailOptions } from './verify-common.js';
 import { verifyTrailFast } from './verify-fast.js';

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLeafSink } from '../../src/audit/leaf-worker.js';
 import { MerkleTree } from '../../src/audit/merkle-tree.js';
 import { leafHash } from '../../src/audit/rfc6962-hash.js';
-import { type LeafRecord, TrailDb } from '../../src/audit/trail-db.js';
+import type { LeafRecord } from '../../src/audit/leaf-runs.js';
+import { TrailDb } from '../../src/audit/trail-db.js';
 import { isBzzzError } from '../../src/errors.js';
 
 const TRAIL = '12D3KooWTrailDbTest';
