@@ -1,5 +1,4 @@
 import { BzzzError } from '../errors.js';
-import { canonicalEventBytes } from '../events/canonical-event.js';
 import {
   type CanonicalPage,
   type CanonicalSubscription,
@@ -7,7 +6,6 @@ import {
 } from '../events/canonical-reads.js';
 import { WrongExpectedRevisionError } from '../events/errors.js';
 import type { EventStore } from '../events/event-store.js';
-import type { RecordedEvent } from '../events/types.js';
 import type { NodeIdentity } from '../identity/node-identity.js';
 import {
   CHECKPOINT_EVENT_TYPE,
@@ -17,9 +15,9 @@ import {
 } from './checkpoint.js';
 import { type LeafSink, openLeafSink } from './leaf-worker.js';
 import { MerkleTree } from './merkle-tree.js';
-import type { PackedLeaves } from './leaf-runs.js';
 import type { TrailDb } from './trail-db.js';
-import { AUDIT_STREAM_PREFIX, bytesEqual, checkpointStream, isTrailEvent, toHex } from './trail.js';
+import { AUDIT_STREAM_PREFIX, bytesEqual, checkpointStream, toHex } from './trail.js';
+import { trailEventsOf } from './trail-batch.js';
 
 /** Defaults of the checkpoint policy: every 1000 trail events or every 60 s if the trail grew. */
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
@@ -48,9 +46,6 @@ export interface TrailWriterOptions {
   /** Failures of the background work (following `$all`, timed checkpoints). */
   onError?: (error: unknown) => void;
 }
-
-/** A page's trail events: their canonical bytes, and what the audit database records of them. */
-type TrailEvents = Omit<PackedLeaves, 'leaves'> & { bytes: Buffer; offsets: Uint32Array };
 
 /** The latest valid checkpoint in the node's `audit-` stream. */
 interface KnownCheckpoint {
@@ -334,7 +329,7 @@ export class TrailWriter {
    * in-memory tree with their leaves.
    */
   async #apply(page: CanonicalPage): Promise<void> {
-    const batch = this.#trailEventsOf(page);
+    const batch = trailEventsOf(page, this.trail, this.#tree.size);
     const followed = page.last ?? this.#followed;
     const { leaves, upper, recorded } = await this.#sink!.submit({ ...batch, followed });
     // Another writer of this node recorded meanwhile (or the sink does not record): TrailDb compares.
@@ -343,54 +338,6 @@ export class TrailWriter {
     else this.#tree.appendPacked(leaves, batch.ids.length);
     this.#followed = followed;
     this.#notify();
-  }
-
-  /** The page's trail events in log order: the composed ones, and the odd one the store gave parsed. */
-  #trailEventsOf(page: CanonicalPage): TrailEvents {
-    const { composed, parsed, parsedAfter } = page;
-    const identity = composed.identity!;
-    const batch = {
-      firstIndex: this.#tree.size,
-      bytes: composed.bytes,
-      offsets: composed.offsets,
-      positions: composed.positions,
-      ids: identity.ids,
-      streams: identity.streams,
-      revisions: identity.revisions,
-    };
-    const extra = parsed
-      .map((event, p) => ({ event, after: parsedAfter[p]! }))
-      .filter(({ event }) => isTrailEvent(event, this.trail));
-    if (extra.length === 0) return batch;
-    // Spliced in at their place.
-    const chunks: Uint8Array[] = [];
-    const events: Pick<RecordedEvent, 'id' | 'stream' | 'revision' | 'position'>[] = [];
-    let e = 0;
-    for (let i = 0; i <= composed.count; i++) {
-      for (; e < extra.length && extra[e]!.after === i; e++) {
-        chunks.push(canonicalEventBytes(extra[e]!.event));
-        events.push(extra[e]!.event);
-      }
-      if (i === composed.count) break;
-      chunks.push(composed.bytes.subarray(composed.offsets[i], composed.offsets[i + 1]));
-      events.push({
-        id: identity.ids[i]!,
-        stream: identity.streams[i]!,
-        revision: identity.revisions[i]!,
-        position: composed.positions[i]!,
-      });
-    }
-    const offsets = new Uint32Array(chunks.length + 1);
-    chunks.forEach((chunk, i) => (offsets[i + 1] = offsets[i]! + chunk.length));
-    return {
-      firstIndex: batch.firstIndex,
-      bytes: Buffer.concat(chunks),
-      offsets,
-      positions: events.map((event) => event.position),
-      ids: events.map((event) => event.id),
-      streams: events.map((event) => event.stream),
-      revisions: events.map((event) => event.revision),
-    };
   }
 
   /** Waits PACE_MS, or less if flush() or stop() asks (or the writer stops). */
