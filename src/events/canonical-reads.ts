@@ -180,6 +180,7 @@ export function catchUpCanonical(
   signal: ChangeSignal,
   start: bigint | undefined,
   pageSize: number,
+  onEnd: () => void = () => {},
 ): CanonicalSubscription {
   let closed = false;
   let markClosed!: () => void;
@@ -188,17 +189,21 @@ export function catchUpCanonical(
   });
   async function* run(): AsyncGenerator<CanonicalPage> {
     let cursor = start;
-    while (!closed) {
-      const seen = signal.version;
-      const page = await read(cursor);
-      if (closed) return;
-      if (page.last !== undefined) {
-        cursor = page.last;
-        yield page;
+    try {
+      while (!closed) {
+        const seen = signal.version;
+        const page = await read(cursor);
+        if (closed) return;
+        if (page.last !== undefined) {
+          cursor = page.last;
+          yield page;
+        }
+        if (page.scanned < pageSize) await signal.wait(seen, closing);
+        // The store answers without I/O: give the event loop a turn between pages of a long catch-up.
+        else await new Promise((resolve) => setImmediate(resolve));
       }
-      if (page.scanned < pageSize) await signal.wait(seen, closing);
-      // The store answers without I/O: give the event loop a turn between pages of a long catch-up.
-      else await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      onEnd();
     }
   }
   const iterator = run();
@@ -208,6 +213,8 @@ export function catchUpCanonical(
       closed = true;
       markClosed();
       await iterator.return(undefined);
+      // A subscription closed before its first read never entered run().
+      onEnd();
     },
   };
 }

@@ -12,6 +12,8 @@ export interface CatchUpSource<Cursor extends bigint | number> {
    * scanning the skipped events again.
    */
   head?(): Cursor | undefined;
+  /** Called once the subscription ends (closed, or its consumer stopped iterating). */
+  onEnd?(): void;
 }
 
 const PAGE_SIZE = 512;
@@ -33,21 +35,25 @@ export function catchUpSubscription<Cursor extends bigint | number>(
 
   async function* run(): AsyncGenerator<RecordedEvent> {
     let cursor = start;
-    while (!closed) {
-      const seen = source.signal.version;
-      const head = source.head?.();
-      const page = await source.readAfter(cursor, PAGE_SIZE);
-      for (const event of page) {
-        if (closed) return;
-        cursor = source.cursorOf(event);
-        yield event;
+    try {
+      while (!closed) {
+        const seen = source.signal.version;
+        const head = source.head?.();
+        const page = await source.readAfter(cursor, PAGE_SIZE);
+        for (const event of page) {
+          if (closed) return;
+          cursor = source.cursorOf(event);
+          yield event;
+        }
+        if (page.length < PAGE_SIZE && head !== undefined && (cursor === undefined || head > cursor))
+          cursor = head;
+        if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
+        // A synchronous store answers reads without I/O: give the event loop a turn between pages so a
+        // long catch-up never starves timers, sockets and group commits.
+        else await yieldToEventLoop();
       }
-      if (page.length < PAGE_SIZE && head !== undefined && (cursor === undefined || head > cursor))
-        cursor = head;
-      if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
-      // A synchronous store answers reads without I/O: give the event loop a turn between pages so a
-      // long catch-up never starves timers, sockets and group commits.
-      else await yieldToEventLoop();
+    } finally {
+      source.onEnd?.();
     }
   }
 
@@ -58,6 +64,8 @@ export function catchUpSubscription<Cursor extends bigint | number>(
       closed = true;
       markClosed();
       await iterator.return(undefined);
+      // A subscription closed before its first read never entered run().
+      source.onEnd?.();
     },
   };
 }

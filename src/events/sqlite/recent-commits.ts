@@ -1,37 +1,40 @@
-import type { CanonicalPage, CanonicalReadOptions } from '../canonical-reads.js';
 import type { PreparedEvent } from '../prepare-events.js';
-import type { AppendResult, EventMetadata, RecordedEvent } from '../types.js';
+import type { AppendResult, EventFilter, EventMetadata, RecordedEvent } from '../types.js';
 import type { AppendJob } from './apply-append.js';
 
-/** An event this connection committed, as it wrote it (its texts only: the objects may go). */
-interface Committed {
+/** An event this connection committed, as it wrote it. */
+export interface Committed {
   position: number;
   stream: string;
   revision: number;
   event: Pick<PreparedEvent, 'id' | 'type' | 'dataText' | 'metadataText'>;
   recordedAt: number;
+  /** The event as a read gives it back, parsed once for every reader (see {@link recorded}). */
+  recorded?: RecordedEvent;
+  /** A lone surrogate in the stream or type: stored as bytes that read back as U+FFFD, so not what a read gives. */
+  lossy: boolean;
 }
 
-/**
- * Events kept at most; past that, the older half is dropped. Events a page has been served are dropped
- * at once: kept longer, they outlive the young generation and every scavenge copies them.
- */
+/** A follower of the head of the log: the position it has read up to (0 before the first event). */
+export interface TailReader {
+  cursor: number;
+}
+
+/** Events kept at most, whatever the readers; past that, the older half is dropped. */
 const CAPACITY = 8192;
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-/** A lone surrogate: stored as bytes that read back as U+FFFD, so not what a read would give. */
-const LONE_SURROGATE = /\p{Cs}/u;
-/** Buffer#utf8Write: what write(…) calls for UTF-8, without its argument juggling (not in @types/node). */
-type Utf8Writable = Buffer & { utf8Write(text: string, offset: number): number };
-/** Where pages are written before being copied out at their size (reads are synchronous). */
-let scratch = Buffer.allocUnsafe(1 << 20);
+/** String#isWellFormed (ES2024, in Node 20; not in this project's ES2023 lib): no lone surrogate. */
+const wellFormed = (text: string) => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
- * The events this connection committed lately, exactly as it wrote them, so that a canonical
- * subscription following the head of the log (the trail writer) is served from memory instead of
- * reading them back: the same text SQL would compose (canonical-query.ts) from the same columns, under the same
- * conditions, and the other entries parsed from the text written. A read is served from here only when
- * every entry it asks for is here, contiguous from its start and up to the head of the log; any gap
- * (another connection's commit) and it goes to SQL.
+ * The events this connection committed lately, exactly as it wrote them, so that subscriptions
+ * following the head of the log are served from memory instead of reading back what was just
+ * written: `$all` subscriptions get the events parsed once and shared ({@link events}), the canonical
+ * subscription of the trail gets its pages composed from the texts (recent-canonical-page.ts).
+ *
+ * An entry is kept until every reader following the head has read it (then it goes at once: kept
+ * longer, it outlives the young generation and every scavenge copies it), and nothing is kept while
+ * nobody follows. A read is served from here only when every entry it asks for is here, contiguous
+ * from its start up to the head of the log; any gap (another connection's commit) and it goes to SQL.
  *
  * Positions are row ids: an append's rows get consecutive ones in its transaction, so the last one
  * (`AppendResult.position`) gives them all.
@@ -39,16 +42,29 @@ let scratch = Buffer.allocUnsafe(1 << 20);
 export class RecentCommits {
   #committed: Committed[] = [];
   #staged: Committed[] = [];
-  /** Off until a canonical subscription starts: a store nobody follows that way keeps nothing. */
-  #enabled = false;
+  readonly #readers = new Set<TailReader>();
 
-  enable(): void {
-    this.#enabled = true;
+  /** A reader that has read up to `after` (undefined: nothing yet); stays until {@link release}. */
+  follow(after: bigint | undefined): TailReader {
+    const reader = { cursor: after === undefined ? 0 : Number(after) };
+    this.#readers.add(reader);
+    return reader;
+  }
+
+  release(reader: TailReader): void {
+    this.#readers.delete(reader);
+    this.#prune();
+  }
+
+  /** `reader` has read every event up to `cursor`: entries no reader needs any more go. */
+  served(reader: TailReader, cursor: number): void {
+    reader.cursor = cursor;
+    this.#prune();
   }
 
   /** An append that wrote its events (not a replay), inside the group's transaction. */
   stage(job: AppendJob, result: AppendResult, recordedAt: number): void {
-    if (!this.#enabled) return;
+    if (this.#readers.size === 0) return;
     const count = job.events.length;
     const last = Number(result.position);
     for (let i = 0; i < count; i++) {
@@ -60,6 +76,7 @@ export class RecentCommits {
         revision: result.nextExpectedRevision - back,
         event: { id, type, dataText, metadataText },
         recordedAt,
+        lossy: !wellFormed(job.stream) || !wellFormed(type),
       });
     }
   }
@@ -76,127 +93,107 @@ export class RecentCommits {
   }
 
   /**
-   * The page `readAllCanonical` would read, composed from memory; undefined when memory does not hold
-   * all of it. `head` is the last position of the log now.
+   * Where the entries from position `from` are: `entries[start]` onwards, contiguous, either `maxCount`
+   * of them or all up to the head of the log (`head`, its last position now); undefined when memory
+   * does not hold them. Entries are shared: read only.
    */
-  page(options: CanonicalReadOptions, head: number | undefined): CanonicalPage | undefined {
-    const committed = this.#committed;
-    const from = Number(options.fromPosition);
-    if (committed.length === 0 || head === undefined || from > head || options.maxCount === 0)
-      return undefined;
-    const start = lowerBound(committed, from);
-    if (committed[start]?.position !== from) return undefined;
-    const end = Math.min(committed.length, start + options.maxCount);
-    const last = committed[end - 1]!.position;
+  range(
+    from: number,
+    maxCount: number,
+    head: number | undefined,
+  ): { entries: readonly Committed[]; start: number; end: number } | undefined {
+    const entries = this.#committed;
+    if (entries.length === 0 || head === undefined || from > head || maxCount === 0) return undefined;
+    const start = lowerBound(entries, from);
+    if (entries[start]?.position !== from) return undefined;
+    const end = Math.min(entries.length, start + maxCount);
+    const last = entries[end - 1]!.position;
     // Contiguous, and reaching the head unless the page is full.
-    if (last - from !== end - 1 - start || (end - start < options.maxCount && last !== head))
-      return undefined;
-    const authorPrefix = `{"author":${JSON.stringify(options.author)}`;
-    const frames = new FrameCache(options.excludeStreamPrefixes ?? []);
-    const composed: Committed[] = [];
-    const offsets = new Uint32Array(end - start + 1);
-    const parsed: RecordedEvent[] = [];
-    const parsedAfter: number[] = [];
-    let written = 0;
-    for (let i = start; i < end; i++) {
-      const entry = committed[i]!;
-      const { stream, revision, event } = entry;
-      // What canonical-query.ts composes; the rest as a read parses it.
-      const tail = event.metadataText.startsWith(authorPrefix) ? frames.tail(stream, event.type) : undefined;
-      if (tail !== undefined) {
-        // ids are lowercase UUIDs (prepare-events.ts): JSON.stringify only adds the quotes.
-        const text = `{"data":${event.dataText},"id":"${event.id}","metadata":${event.metadataText},"revision":${revision}${tail}`;
-        // Room for the worst case: 3 UTF-8 bytes per UTF-16 unit.
-        if (scratch.length - written < 3 * text.length) {
-          const larger = Buffer.allocUnsafe(2 * (scratch.length + 3 * text.length));
-          scratch.copy(larger, 0, 0, written);
-          scratch = larger;
-        }
-        written += (scratch as Utf8Writable).utf8Write(text, written);
-        composed.push(entry);
-        offsets[composed.length] = written;
-      } else if (LONE_SURROGATE.test(stream) || LONE_SURROGATE.test(event.type)) {
-        return undefined;
-      } else {
-        parsed.push(recordedEvent(entry));
-        parsedAfter.push(composed.length);
-      }
+    if (last - from !== end - 1 - start || (end - start < maxCount && last !== head)) return undefined;
+    return { entries, start, end };
+  }
+
+  /**
+   * What `readAll({fromPosition: from, maxCount: limit, filter})` would read, from memory; undefined
+   * when memory does not hold all of it. The events are shared by every reader, frozen.
+   */
+  events(
+    from: number,
+    limit: number,
+    head: number | undefined,
+    filter: EventFilter | undefined,
+  ): RecordedEvent[] | undefined {
+    if (head !== undefined && from > head) return [];
+    const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
+    const types = filter?.eventTypes?.length ? filter.eventTypes : undefined;
+    // A filtered read scans up to the head (or `limit` matches): the whole rest must be here.
+    const range = this.range(from, prefixes || types ? Number.POSITIVE_INFINITY : limit, head);
+    if (range === undefined) return undefined;
+    const { entries, start, end } = range;
+    const events: RecordedEvent[] = [];
+    for (let i = start; i < end && events.length < limit; i++) {
+      const entry = entries[i]!;
+      if (entry.lossy) return undefined;
+      if (types !== undefined && !types.includes(entry.event.type)) continue;
+      if (prefixes !== undefined && !prefixes.some((prefix) => entry.stream.startsWith(prefix))) continue;
+      events.push(recorded(entry));
     }
-    // Served: not kept any longer (another reader of the same events reads them from the file).
-    this.#committed = committed.slice(end);
-    const page: CanonicalPage = {
-      scanned: end - start,
-      last: BigInt(last),
-      composed: {
-        count: composed.length,
-        positions: composed.map((entry) => BigInt(entry.position)),
-        bytes: Buffer.from(scratch.subarray(0, written)),
-        offsets: offsets.subarray(0, composed.length + 1),
-      },
-      parsed,
-      parsedAfter,
-      fromStoredText: true,
-    };
-    if (options.withIdentity) {
-      page.composed.identity = {
-        ids: composed.map((entry) => entry.event.id),
-        streams: composed.map((entry) => entry.stream),
-        revisions: composed.map((entry) => entry.revision),
-      };
+    return events;
+  }
+
+  #prune(): void {
+    const committed = this.#committed;
+    if (committed.length === 0) return;
+    // Readers behind the first entry read the file until they reach it: they hold nothing.
+    const first = committed[0]!.position;
+    let keepAfter = Number.POSITIVE_INFINITY;
+    for (const reader of this.#readers) {
+      if (reader.cursor >= first - 1 && reader.cursor < keepAfter) keepAfter = reader.cursor;
     }
-    return page;
+    if (keepAfter === Number.POSITIVE_INFINITY) {
+      this.#committed = [];
+      return;
+    }
+    const drop = lowerBound(committed, keepAfter + 1);
+    if (drop > 0) this.#committed = committed.slice(drop);
   }
 }
 
 /**
- * The end of the frame after the revision, `,"stream":…,"type":…,"v":1}`, for each stream and type,
- * or undefined where SQL would not compose (canonical-query.ts): a stream or type that is not
- * printable ASCII, or a stream excluded. Streams and types repeat: each is looked at once per page.
+ * The event as a read gives it back (rows.ts: toRecordedEvent), built once and frozen. Its data and
+ * metadata are parsed when first asked for: a reader that looks only at streams and types (the
+ * deadline tracker skipping the events its own process wrote) never pays for them.
  */
-class FrameCache {
-  readonly #streams = new Map<string, string | undefined>();
-  readonly #tails = new Map<string, Map<string, string | undefined>>();
-
-  constructor(private readonly excluded: readonly string[]) {}
-
-  tail(stream: string, type: string): string | undefined {
-    let byType = this.#tails.get(stream);
-    if (byType === undefined) {
-      byType = new Map();
-      this.#tails.set(stream, byType);
-    }
-    if (byType.has(type)) return byType.get(type);
-    const quotedStream = this.#stream(stream);
-    const tail =
-      quotedStream !== undefined && PRINTABLE_ASCII.test(type)
-        ? `,"stream":${quotedStream},"type":${JSON.stringify(type)},"v":1}`
-        : undefined;
-    byType.set(type, tail);
-    return tail;
-  }
-
-  #stream(stream: string): string | undefined {
-    if (!this.#streams.has(stream)) {
-      const composable =
-        PRINTABLE_ASCII.test(stream) && !this.excluded.some((prefix) => stream.startsWith(prefix));
-      this.#streams.set(stream, composable ? JSON.stringify(stream) : undefined);
-    }
-    return this.#streams.get(stream);
-  }
-}
-
-/** The event as a read gives it back (rows.ts: toRecordedEvent). */
-function recordedEvent({ position, stream, revision, event, recordedAt }: Committed): RecordedEvent {
-  return {
+export function recorded(entry: Committed): RecordedEvent {
+  if (entry.recorded !== undefined) return entry.recorded;
+  const { position, stream, revision, event, recordedAt } = entry;
+  let data: RecordedEvent['data'] | undefined;
+  let metadata: EventMetadata | undefined;
+  const value: RecordedEvent = {
     id: event.id,
     stream,
     revision,
     position: BigInt(position),
     type: event.type,
-    data: JSON.parse(event.dataText),
-    metadata: JSON.parse(event.metadataText) as EventMetadata,
+    get data() {
+      return (data ??= deepFreeze(JSON.parse(event.dataText) as RecordedEvent['data']));
+    },
+    get metadata() {
+      return (metadata ??= deepFreeze(JSON.parse(event.metadataText) as EventMetadata));
+    },
     recordedAt: new Date(recordedAt).toISOString(),
   };
+  entry.recorded = Object.freeze(value);
+  return value;
+}
+
+/** Freezes a parsed JSON value and everything in it: shared events cannot be changed by one reader. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) deepFreeze(value[key]);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Index of the first entry at or after `position`. */

@@ -29,6 +29,7 @@ import type {
 import { actualRevision, applyAppend, expectationHolds } from './apply-append.js';
 import { CanonicalQueries } from './canonical-query.js';
 import { RecentCommits } from './recent-commits.js';
+import { FrameCache, recentCanonicalPage } from './recent-canonical-page.js';
 import { GroupCommit } from './group-commit.js';
 import { ReadAllQueries } from './read-all-query.js';
 import { parseStreamMetadata, visibleWindow } from './retention.js';
@@ -187,25 +188,28 @@ class SqliteEventStore implements EventStore {
    */
   subscribeToAllCanonical(options: CanonicalSubscribeOptions): CanonicalSubscription {
     this.#assertOpen();
-    this.#recent.enable();
     const from = options.from ?? 'start';
     const start = from === 'start' ? undefined : from === 'end' ? this.#headPosition() : from.after;
     const maxCount = options.maxCount ?? CANONICAL_PAGE;
+    const reader = this.#recent.follow(start);
+    const frames = new FrameCache(options.excludeStreamPrefixes ?? []);
     return catchUpCanonical(
       async (after) => {
         this.#assertOpen();
         const read = { ...options, fromPosition: after === undefined ? 0n : after + 1n, maxCount };
         return this.#guard(() => {
           const head = this.#headPosition();
-          return (
-            this.#recent.page(read, head === undefined ? undefined : Number(head)) ??
-            this.#canonical.run(read)
-          );
+          const page =
+            recentCanonicalPage(this.#recent, read, head === undefined ? undefined : Number(head), frames) ??
+            this.#canonical.run(read);
+          if (page.last !== undefined) this.#recent.served(reader, Number(page.last));
+          return page;
         });
       },
       this.#signal,
       start,
       maxCount,
+      () => this.#recent.release(reader),
     );
   }
 
@@ -225,21 +229,38 @@ class SqliteEventStore implements EventStore {
     );
   }
 
+  /**
+   * Past events are read from the file; live ones, what this connection has just committed, are
+   * served from memory (recent-commits.ts), parsed once for every subscription and frozen.
+   */
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.#assertOpen();
     const from = options.from ?? 'start';
     const start = from === 'start' ? undefined : from === 'end' ? this.#headPosition() : from.after;
+    const filter = options.filter;
+    const reader = this.#recent.follow(start);
     return catchUpSubscription<bigint>(
       {
         signal: this.#signal,
         cursorOf: (event) => event.position,
-        readAfter: (after, limit) =>
-          this.readAll({
-            fromPosition: after === undefined ? 'start' : after + 1n,
-            maxCount: limit,
-            filter: options.filter,
-          }),
-        ...(options.filter ? { head: () => this.#headPosition() } : {}),
+        readAfter: async (after, limit) => {
+          this.#assertOpen();
+          // Positions are row ids: the first is 1.
+          const position = after === undefined ? 1 : Number(after) + 1;
+          return this.#guard(() => {
+            const head = this.#headPosition();
+            const headAt = head === undefined ? undefined : Number(head);
+            const events =
+              this.#recent.events(position, limit, headAt, filter) ??
+              this.#readAll.run('forwards', position, limit, filter).map(toRecordedEvent);
+            // A short page read everything up to the head.
+            const last = events.length === 0 ? 0 : Number(events[events.length - 1]!.position);
+            this.#recent.served(reader, events.length < limit ? Math.max(last, headAt ?? 0) : last);
+            return events;
+          });
+        },
+        ...(filter ? { head: () => this.#headPosition() } : {}),
+        onEnd: () => this.#recent.release(reader),
       },
       start,
     );

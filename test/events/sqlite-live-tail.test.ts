@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../../src/events/event-store.js';
+import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.js';
+import type { EventFilter, RecordedEvent, Subscription } from '../../src/events/types.js';
+
+/** Takes `count` events from a subscription (without closing it). */
+async function take(subscription: Subscription, count: number): Promise<RecordedEvent[]> {
+  const iterator = subscription[Symbol.asyncIterator]();
+  const events: RecordedEvent[] = [];
+  while (events.length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    events.push(next.value);
+  }
+  return events;
+}
+
+/** Events as plain JSON, to compare what a subscription gave with what a read of the file gives. */
+const plain = (events: readonly RecordedEvent[]) =>
+  events.map((event) => ({ ...event, position: event.position.toString() }));
+
+describe('the embedded store serves live subscriptions from what it committed', () => {
+  let dir: string;
+  let path: string;
+  let store: EventStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bzzz-tail-'));
+    path = join(dir, 'tail.db');
+    store = openSqliteEventStore({ path, nodeId: 'n' });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives every live subscriber the same frozen event, equal to what a read of the file gives', async () => {
+    const a = store.subscribeToAll({ from: 'end' });
+    const b = store.subscribeToAll({ from: 'end' });
+    const pendingA = take(a, 3);
+    const pendingB = take(b, 3);
+    await store.append('agent-1', [
+      { type: 'AgentAnnounced', data: { role: 'reviewer', tags: ['x', { deep: [1, 2] }] } },
+      { type: 'AgentHeartbeatReceived', data: { at: '2026-01-01T00:00:00.000Z' }, metadata: { k: 'v' } },
+    ]);
+    await store.append('thread-1', [{ type: 'ThreadCreated', data: { topic: 't' } }]);
+    const [fromA, fromB] = await Promise.all([pendingA, pendingB]);
+    expect(fromA.map((event, i) => event === fromB[i])).toEqual([true, true, true]);
+    expect(plain(fromA)).toEqual(plain(await store.readAll()));
+    const first = fromA[0]!;
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first.data as { tags: unknown[] }).tags.push('y');
+    }).toThrow(TypeError);
+    expect(() => {
+      (first.data as { tags: { deep: number[] }[] }).tags[1]!.deep[0] = 9;
+    }).toThrow(TypeError);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('filters live events as a filtered read of the file does', async () => {
+    const filters: EventFilter[] = [
+      { streamPrefixes: ['agent-'] },
+      { eventTypes: ['ThreadCreated', 'MessagePosted'] },
+      { streamPrefixes: ['thread-', 'sub'], eventTypes: ['MessagePosted'] },
+      { streamPrefixes: [], eventTypes: [] },
+    ];
+    const subscriptions = filters.map((filter) => store.subscribeToAll({ from: 'end', filter }));
+    const streams = ['agent-1', 'thread-1', 'subscription-1', 'agent-2', 'thread-2'];
+    const types = ['AgentAnnounced', 'ThreadCreated', 'MessagePosted'];
+    for (let i = 0; i < 30; i++) {
+      await store.append(streams[i % streams.length]!, [{ type: types[i % types.length]!, data: { i } }]);
+    }
+    for (const [k, filter] of filters.entries()) {
+      const expected = await store.readAll({ filter });
+      expect(plain(await take(subscriptions[k]!, expected.length))).toEqual(plain(expected));
+    }
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+  });
+
+  it('reads what another connection committed in between from the file, with no gap and no duplicate', async () => {
+    const other = openSqliteEventStore({ path, nodeId: 'other' });
+    try {
+      const live = store.subscribeToAll({ from: 'end' });
+      const pending = take(live, 9);
+      for (let i = 0; i < 3; i++) {
+        await store.append('mine', [{ type: 'Mine', data: { i } }]);
+        await other.append('theirs', [
+          { type: 'Theirs', data: { i } },
+          { type: 'Theirs', data: { i, second: true } },
+        ]);
+      }
+      const events = await pending;
+      expect(events.map((event) => Number(event.position))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(plain(events)).toEqual(plain(await store.readAll()));
+      await live.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('serves a subscriber that stopped iterating no more, and keeps serving the others', async () => {
+    const stopping = store.subscribeToAll({ from: 'end' });
+    const staying = store.subscribeToAll({ from: 'end' });
+    const pendingStop = (async () => {
+      for await (const event of stopping) return event;
+      return undefined;
+    })();
+    const pendingStay = take(staying, 40);
+    for (let i = 0; i < 40; i++) await store.append('s', [{ type: 'T', data: { i } }]);
+    expect((await pendingStop)?.data).toEqual({ i: 0 });
+    expect((await pendingStay).map((event) => (event.data as { i: number }).i)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    await staying.close();
+  });
+});
