@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { ActorSystem, CommandResult } from '../actors/actor-system.js';
 import type { LlmTaskRunner } from '../llm/llm-service.js';
-import type { ProjectionRunner } from '../projections/projection-runner.js';
+import type { ProjectionService } from '../projections/projection-service.js';
 
 /** What tool handlers use: actors for commands, projections for queries, and the clock. */
 export interface McpContext {
   system: ActorSystem;
-  projections: ProjectionRunner;
+  projections: ProjectionService;
   readModel: Database.Database;
   nodeId: string;
   now(): number;

@@ -11,16 +11,19 @@ import { openEventStore } from '../events/open-store.js';
 import { type NodeIdentity, loadOrCreateNodeIdentity } from '../identity/node-identity.js';
 import { createLlmService, type LlmService } from '../llm/llm-service.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import type { ProjectionService } from '../projections/projection-service.js';
 import { projections } from '../projections/projections.js';
 import { openReadModelDatabase } from '../projections/read-model-db.js';
+import { ProjectionThread } from '../projections/thread/projection-thread.js';
 
 /** Everything one bzzz node runs, wired in the order of the flow: store → trail, actors → projections. */
 export interface BzzzNode {
   identity: NodeIdentity;
   store: EventStore;
   actors: ActorRuntime;
+  /** The read models, for queries (the projections write them from a worker thread's connection). */
   readModel: Database.Database;
-  projections: ProjectionRunner;
+  projections: ProjectionService;
   /** The node's audit trail: leaves indexed as events are appended, checkpoints signed. */
   trail: TrailService;
   /** The LLM task runner with its budget guard (answers "not configured" without an API key). */
@@ -71,7 +74,8 @@ export function startBzzzNode(config: BzzzConfig, options: NodeOptions = {}): Bz
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const readModel = openReadModelDatabase(paths.readModelDb);
-  const runner = new ProjectionRunner(store, readModel, projections);
+  // Applied and written beside the main thread, which only forwards events and answers queries.
+  const runner = new ProjectionThread(store, readModel, projections);
   runner.start();
   return {
     identity,

@@ -1,19 +1,16 @@
 import type Database from 'better-sqlite3';
-import { BzzzError } from '../errors.js';
 import { yieldToEventLoop } from '../events/catch-up-subscription.js';
 import type { EventStore } from '../events/event-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { ProjectionDefinition } from './projection.js';
-import { ProjectionWorker, type ProjectionStatus } from './projection-worker.js';
+import { type ProjectionLag, projectionLag } from './projection-lag.js';
+import { ProjectionLoop } from './projection-loop.js';
+import type { ProjectionService } from './projection-service.js';
+import { ProjectionView, type ProjectionStatus } from './projection-view.js';
+import { ReadYourWrites } from './read-your-writes.js';
 
-/** How far a projection is behind the head of `$all`. */
-export interface ProjectionLag extends ProjectionStatus {
-  head: bigint | undefined;
-  /** Events recorded after the view's position (counted up to 10,000). */
-  eventsBehind: number;
-  /** Recorded-time distance between the head and the last event the view reflects. */
-  msBehind: number;
-}
+export type { ProjectionLag } from './projection-lag.js';
+export { ProjectionTimeoutError } from './read-your-writes.js';
 
 export interface RebuildProgress {
   name: string;
@@ -25,27 +22,16 @@ export interface RebuildProgress {
   etaSeconds: number | undefined;
 }
 
-const LAG_COUNT_CAP = 10_000;
 const REBUILD_PAGE = 2000;
 
-/** A query waited for a projection to reach a position longer than it was allowed to. */
-export class ProjectionTimeoutError extends BzzzError {
-  constructor(position: bigint, timeoutMs: number, behind: string[]) {
-    super(
-      'PROJECTION_TIMEOUT',
-      `read model did not reach position ${position} within ${timeoutMs} ms (behind: ${behind.join(', ')})`,
-      { position: position.toString(), timeoutMs, behind },
-    );
-  }
-}
-
-const SETTLED = Promise.resolve();
-
-/** Runs every projection against one store and read-model database; answers read-your-writes waits. */
-export class ProjectionRunner {
-  readonly #workers = new Map<string, ProjectionWorker>();
-  /** Per view, the position of the last write noted for it that it may not reflect yet (see noteWrite). */
-  readonly #owed = new Map<ProjectionWorker, bigint>();
+/**
+ * Runs every projection against one store and read-model database, following `$all` once for all of
+ * them (projection-loop.ts); answers read-your-writes waits.
+ */
+export class ProjectionRunner implements ProjectionService {
+  readonly #views = new Map<string, ProjectionView>();
+  readonly #loop: ProjectionLoop;
+  readonly #waits = new ReadYourWrites(this.#views);
 
   constructor(
     private readonly store: EventStore,
@@ -55,33 +41,30 @@ export class ProjectionRunner {
   ) {
     const checkpoints = new CheckpointStore(db);
     for (const definition of projections) {
-      this.#workers.set(definition.name, new ProjectionWorker(definition, db, store, checkpoints, clock));
+      this.#views.set(definition.name, new ProjectionView(definition, db, checkpoints, clock));
     }
+    this.#loop = new ProjectionLoop(store, db);
   }
 
   start(): void {
-    for (const worker of this.#workers.values()) worker.start();
+    this.#loop.join(this.#views.values());
   }
 
+  /** Stops following `$all`; the checkpoints the views hold in memory only are written first. */
   async stop(): Promise<void> {
-    await Promise.all([...this.#workers.values()].map((worker) => worker.stop()));
+    await this.#loop.stop();
   }
 
   status(): ProjectionStatus[] {
-    return [...this.#workers.values()].map((worker) => worker.status());
+    return [...this.#views.values()].map((view) => view.status());
   }
 
   /**
    * Read-your-writes: resolves once the named projections (all when none are named) reflect `position`,
    * or fails with PROJECTION_TIMEOUT after `timeoutMs`.
    */
-  async waitFor(position: bigint | undefined, timeoutMs = 5000, names?: readonly string[]): Promise<void> {
-    if (position === undefined) return;
-    const workers = names ? names.map((name) => this.#worker(name)) : [...this.#workers.values()];
-    await this.#waitAll(
-      workers.map((worker) => [worker, position]),
-      timeoutMs,
-    );
+  waitFor(position: bigint | undefined, timeoutMs = 5000, names?: readonly string[]): Promise<void> {
+    return this.#waits.waitFor(position, timeoutMs, names);
   }
 
   /**
@@ -90,12 +73,7 @@ export class ProjectionRunner {
    * command itself does not wait for the views.
    */
   noteWrite(position: bigint | undefined, eventTypes: readonly string[]): void {
-    if (position === undefined) return;
-    for (const worker of this.#workers.values()) {
-      if (!worker.reads(eventTypes) || reflects(worker, position)) continue;
-      const owed = this.#owed.get(worker);
-      if (owed === undefined || owed < position) this.#owed.set(worker, position);
-    }
+    this.#waits.noteWrite(position, eventTypes);
   }
 
   /**
@@ -104,72 +82,11 @@ export class ProjectionRunner {
    * `timeoutMs`, or the view's failure if it failed or stopped.
    */
   settle(names?: readonly string[], timeoutMs = 5000): Promise<void> {
-    let workers: Iterable<ProjectionWorker>;
-    try {
-      workers = names ? names.map((name) => this.#worker(name)) : this.#workers.values();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    let behind: [ProjectionWorker, bigint][] | undefined;
-    for (const worker of workers) {
-      const owed = this.#owed.get(worker);
-      if (owed === undefined) continue;
-      if (reflects(worker, owed)) this.#owed.delete(worker);
-      else (behind ??= []).push([worker, owed]);
-    }
-    return behind ? this.#waitAll(behind, timeoutMs) : SETTLED;
+    return this.#waits.settle(names, timeoutMs);
   }
 
-  /** Resolves once every worker reflects its position: without a timer when they all do already. */
-  #waitAll(waits: readonly [ProjectionWorker, bigint][], timeoutMs: number): Promise<void> {
-    const pending = waits.filter(([worker, position]) => !reflects(worker, position));
-    if (pending.length === 0) return SETTLED;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const behind = pending.filter(([worker, position]) => !reflects(worker, position));
-        const position = behind.reduce((max, [, p]) => (p > max ? p : max), 0n);
-        reject(
-          new ProjectionTimeoutError(
-            position,
-            timeoutMs,
-            behind.map(([w]) => w.definition.name),
-          ),
-        );
-      }, timeoutMs);
-    });
-    const reached = Promise.all(pending.map(([worker, position]) => worker.reached(position)));
-    return Promise.race([reached, timeout]).then(
-      () => clearTimeout(timer),
-      (error: unknown) => {
-        clearTimeout(timer);
-        throw error;
-      },
-    );
-  }
-
-  async lag(): Promise<ProjectionLag[]> {
-    const [head] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
-    return Promise.all(
-      [...this.#workers.values()].map(async (worker) => {
-        const status = worker.status();
-        const behind =
-          head && (status.position === undefined || status.position < head.position)
-            ? await this.store.readAll({
-                fromPosition: status.position === undefined ? 'start' : status.position + 1n,
-                maxCount: LAG_COUNT_CAP,
-              })
-            : [];
-        const msBehind =
-          head && behind.length > 0 ? Date.parse(head.recordedAt) - Date.parse(behind[0]!.recordedAt) : 0;
-        return {
-          ...status,
-          head: head?.position,
-          eventsBehind: behind.length,
-          msBehind: Math.max(0, msBehind),
-        };
-      }),
-    );
+  lag(): Promise<ProjectionLag[]> {
+    return projectionLag(this.store, () => this.status());
   }
 
   /**
@@ -180,12 +97,13 @@ export class ProjectionRunner {
     name: string,
     onProgress: (progress: RebuildProgress) => void = () => {},
   ): Promise<ProjectionStatus> {
-    const worker = this.#worker(name);
-    await worker.stop();
-    worker.reset();
+    const view = this.#waits.view(name);
+    // Out of the shared loop while it is rebuilt from its own reads; the other views go on.
+    this.#loop.leave(view);
+    view.reset();
     const head = (await this.#head()) ?? 0n;
     // A view that names its event types reads only those: the others would be skipped anyway.
-    const types = worker.definition.eventTypes;
+    const types = view.definition.eventTypes;
     const filter = types ? { eventTypes: types } : undefined;
     const started = this.clock();
     let events = 0;
@@ -199,7 +117,7 @@ export class ProjectionRunner {
         ...(filter ? { filter } : {}),
       });
       const complete = page.length < REBUILD_PAGE;
-      worker.apply(page, complete ? headBefore : undefined);
+      view.apply(page, complete ? headBefore : undefined);
       events += page.length;
       const position = page.at(-1)?.position ?? headBefore ?? 0n;
       from = position + 1n;
@@ -216,27 +134,13 @@ export class ProjectionRunner {
       if (complete) break;
       await yieldToEventLoop();
     }
-    worker.start();
-    return worker.status();
+    // Back into the shared loop, which reads again what the view lacks if the loop is past the rebuild.
+    this.#loop.join([view]);
+    return view.status();
   }
 
   async #head(): Promise<bigint | undefined> {
     const [last] = await this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
     return last?.position;
   }
-
-  #worker(name: string): ProjectionWorker {
-    const worker = this.#workers.get(name);
-    if (!worker) {
-      throw new BzzzError(
-        'INVALID_PARAMETERS',
-        `no projection "${name}"; known: ${[...this.#workers.keys()].join(', ')}`,
-      );
-    }
-    return worker;
-  }
-}
-
-function reflects(worker: ProjectionWorker, position: bigint): boolean {
-  return worker.position !== undefined && worker.position >= position;
 }

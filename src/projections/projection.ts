@@ -25,3 +25,8 @@ export interface ProjectionWriter {
    */
   flush?(): void;
 }
+
+/** Whether a projection reading `types` (all of them when undefined) reads any of `eventTypes`. */
+export function readsAnyOf(types: ReadonlySet<string> | undefined, eventTypes: readonly string[]): boolean {
+  return types === undefined || eventTypes.some((type) => types.has(type));
+}

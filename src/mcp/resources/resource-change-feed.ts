@@ -1,7 +1,7 @@
 import type { EventStore } from '../../events/event-store.js';
 import type { RecordedEvent, Subscription } from '../../events/types.js';
 import { costProjection } from '../../projections/cost/cost-projection.js';
-import type { ProjectionRunner } from '../../projections/projection-runner.js';
+import type { ProjectionService } from '../../projections/projection-service.js';
 import { statsProjection } from '../../projections/stats/stats-projection.js';
 import { agentUri, COST_REPORT_URI, STATS_REPORT_URI, threadUri } from './resource-uris.js';
 
@@ -36,7 +36,7 @@ export class ResourceChangeFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly projections: ProjectionService,
     private readonly options: { timeoutMs: number; onError: (error: unknown) => void },
   ) {}
 
