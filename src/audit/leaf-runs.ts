@@ -5,7 +5,7 @@ import { toHex } from './trail.js';
 /**
  * How the audit database keeps its leaves: in runs, one row per group the writer recorded, with the
  * hashes side by side, the positions as i64 big-endian and the events as JSON arrays (trail-db.ts has
- * the table; leaf-worker.ts writes the same rows from its own thread).
+ * the table; the trail writer's leaf worker writes them through it from its own thread).
  */
 
 /** One recorded leaf: trail index → the event it was computed from and its RFC 6962 leaf hash. */
@@ -29,7 +29,7 @@ export interface LeafRun {
 export interface PackedLeaves {
   firstIndex: number;
   leaves: Buffer;
-  positions: readonly bigint[];
+  positions: ArrayLike<bigint>;
   ids: readonly string[];
   streams: readonly string[];
   revisions: readonly number[];

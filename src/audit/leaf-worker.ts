@@ -1,10 +1,17 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { BzzzError } from '../errors.js';
-import { HASH_SIZE, leafHashInPlace } from './rfc6962-hash.js';
-import type { MerkleTree } from './merkle-tree.js';
 import type { PackedLeaves } from './leaf-runs.js';
-import { RUN_SQL, type TrailDb } from './trail-db.js';
+import {
+  type BatchMessage,
+  type LeafWorkerData,
+  replySize,
+  requestLayout,
+  sharedRegion,
+  type WorkerReply,
+} from './leaf-worker-protocol.js';
+import { HASH_SIZE, leafHashInPlace } from './rfc6962-hash.js';
+import type { TrailDb } from './trail-db.js';
+import type { TreeFrontier } from './tree-edge.js';
 
 /** Trail events to hash and record: their canonical bytes back to back, and what the database keeps. */
 export interface LeafBatch extends Omit<PackedLeaves, 'leaves'> {
@@ -23,183 +30,93 @@ export interface LeafResult {
    * the tree's right edge; else the caller computes them.
    */
   upper?: Buffer[];
-  /**
-   * Whether they (and the position followed) are in the audit database now. False when the database
-   * holds more than it expected (another writer of the node recorded meanwhile) or the sink does not
-   * record: the caller records them, checking what is already there.
-   */
-  recorded: boolean;
 }
 
-/** Where the trail writer has its leaves hashed (and recorded), in order. */
+/**
+ * Where the trail writer has its leaves hashed and recorded (with the position followed) in the audit
+ * database, one batch at a time, in order. A batch's result means it is recorded; a conflict with what
+ * the database already holds (another writer of the node recorded other leaves) fails it with
+ * AUDIT_DB_CONFLICT.
+ */
 export interface LeafSink {
-  /** Takes the batch's `bytes` and `offsets` over: the caller must not use them afterwards. */
+  /**
+   * The result's buffers may be views of memory the sink reuses: read them before the next submit.
+   * The batch is the caller's again once the returned promise settles.
+   */
   submit(batch: LeafBatch): Promise<LeafResult>;
   close(): Promise<void>;
 }
 
 /**
- * The trail writer's sink, ready: a worker thread with its own connection to the audit database, so
- * that the hashing (leaves and the interior nodes they complete, from the tree's `frontier`) and the
- * inserts run beside the node's main thread instead of between its group commits; for an in-memory
- * database, or if the worker cannot start, this thread (leaves only, the writer does the rest).
+ * The trail writer's sink, ready: a worker thread (leaf-worker-main.ts) with its own connection to the
+ * audit database, so that the hashing (leaves and the interior nodes they complete, from the tree's
+ * `frontier`) and the inserts run beside the node's main thread instead of between its group commits;
+ * for an in-memory database, or if the worker cannot start, this thread (leaves only, the writer
+ * computes the rest).
  */
 export async function openLeafSink(db: TrailDb, frontier: TreeFrontier): Promise<LeafSink> {
-  if (db.path === ':memory:') return new HashHere();
-  const worker = new LeafWorker(db.path, frontier);
+  if (db.path === ':memory:') return new HashHere(db);
+  let worker: LeafWorker | undefined;
   try {
+    worker = new LeafWorker({ path: db.path, trail: db.trail, frontier });
     await worker.ready();
     return worker;
   } catch {
-    await worker.close();
-    return new HashHere();
+    await worker?.close();
+    return new HashHere(db);
   }
 }
 
+/** Buffer#latin1Write: what write(…, 'latin1') calls, without its argument juggling (not in @types/node). */
+type Latin1Writable = Buffer & { latin1Write(text: string, offset: number): number };
+
 class HashHere implements LeafSink {
+  constructor(private readonly db: TrailDb) {}
+
   async submit(batch: LeafBatch): Promise<LeafResult> {
     const count = batch.ids.length;
     const leaves = Buffer.alloc(count * HASH_SIZE);
     for (let i = 0; i < count; i++) {
       const leaf = leafHashInPlace(batch.bytes, batch.offsets[i]!, batch.offsets[i + 1]!);
-      leaves.write(leaf, i * HASH_SIZE, 'latin1');
+      (leaves as Latin1Writable).latin1Write(leaf, i * HASH_SIZE);
     }
-    return { leaves, recorded: false };
+    this.db.recordPacked({ ...batch, leaves }, batch.followed);
+    return { leaves };
   }
 
   async close(): Promise<void> {}
 }
 
-/** A view over a whole ArrayBuffer of its own, which can be transferred (not a slice of Node's pool). */
-function ownsItsBuffer(view: Uint8Array | Uint32Array): boolean {
-  return (
-    view.byteOffset === 0 &&
-    view.byteLength === view.buffer.byteLength &&
-    view.byteLength > 0 &&
-    view.buffer instanceof ArrayBuffer
-  );
-}
-
-/** Where the tree's right edge is: MerkleTree.frontier(). */
-export type TreeFrontier = ReturnType<MerkleTree['frontier']>;
-
-/** Messages from the worker. */
-type Reply =
-  | { ready: true }
-  | { leaves: Uint8Array; upper: Uint8Array[]; recorded: boolean }
-  | { error: string; code?: string };
-
 /**
- * The worker's program, plain JavaScript run from source (`eval`), so that it loads the same way from
- * the TypeScript sources (tests, benches) and from the build. It hashes as rfc6962-hash.ts does
- * (leaves SHA-256 of 0x00 ‖ bytes, nodes of 0x01 ‖ left ‖ right), keeps the tree's right edge to give
- * the nodes the leaves complete a level at a time as MerkleTree.appendPacked builds them, and appends
- * a run as TrailDb does (RUN_SQL; positions as i64 big-endian, events as JSON [ids, streams,
- * revisions]), and only when the run starts where the database ends: anything else (what would need
- * comparing with recorded leaves) it leaves to TrailDb.
+ * Starts the worker's module: the built one next to this file, or, when this runs from the TypeScript
+ * sources (tests, benches), the source one through tsx, which a worker does not inherit.
  */
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { hash } = require('node:crypto');
-const Database = require(workerData.driver);
-const sql = workerData.sql;
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-const end = db.prepare(sql.end);
-const insertRun = db.prepare(sql.insertRun);
-const getMeta = db.prepare(sql.getMeta);
-const setMeta = db.prepare(sql.setMeta);
-const record = db.transaction((batch, leaves) => {
-  const count = batch.ids.length;
-  if (count > 0) {
-    if (end.get().end !== batch.firstIndex) return false;
-    const positions = Buffer.alloc(count * 8);
-    for (let i = 0; i < count; i++) positions.writeBigInt64BE(batch.positions[i], i * 8);
-    const events = JSON.stringify([batch.ids, batch.streams, batch.revisions]);
-    insertRun.run(batch.firstIndex, count, leaves, positions, events);
+function startWorker(workerData: LeafWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./leaf-worker-main.js', import.meta.url), { workerData });
   }
-  if (batch.followed !== null) {
-    const current = getMeta.get('followed');
-    if (current === undefined || BigInt(batch.followed) > BigInt(current.value)) setMeta.run('followed', batch.followed);
-  }
-  return true;
-});
-let treeSize = workerData.tree.size;
-const frontier = workerData.tree.nodes.map((node) => (node ? Buffer.from(node) : null));
-const NODE = Buffer.alloc(65, 1);
-function extend(firstIndex, leaves, count) {
-  if (firstIndex !== treeSize) throw new Error('the batch starts at trail index ' + firstIndex + ', not ' + treeSize);
-  const upper = [];
-  let nodes = leaves;
-  for (let level = 0, n = count; n > 0; level++) {
-    const pending = frontier[level] || null;
-    const total = n + (pending ? 1 : 0);
-    const at = (j) => (pending ? (j === 0 ? pending : nodes.subarray((j - 1) * 32, j * 32)) : nodes.subarray(j * 32, (j + 1) * 32));
-    const parents = total >> 1;
-    const above = Buffer.alloc(parents * 32);
-    for (let p = 0; p < parents; p++) {
-      at(2 * p).copy(NODE, 1);
-      at(2 * p + 1).copy(NODE, 33);
-      above.latin1Write(hash('sha256', NODE, 'latin1'), p * 32);
-    }
-    frontier[level] = total % 2 === 1 ? Buffer.from(at(total - 1)) : null;
-    if (parents > 0) upper.push(above);
-    nodes = above;
-    n = parents;
-  }
-  treeSize += count;
-  return upper;
+  const entry = JSON.stringify(new URL('./leaf-worker-main.ts', import.meta.url).href);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${entry}, ${entry}))`, {
+    eval: true,
+    workerData,
+  });
 }
-parentPort.on('message', (batch) => {
-  if (batch === 'close') {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-    const leaves = Buffer.alloc(batch.ids.length * 32);
-    for (let i = 0; i < batch.ids.length; i++) {
-      const start = batch.offsets[i];
-      const stop = batch.offsets[i + 1];
-      let leaf;
-      if (start === 0) {
-        leaf = hash('sha256', Buffer.concat([Buffer.of(0), bytes.subarray(0, stop)]), 'latin1');
-      } else {
-        // The 0x00 prefix in the byte before the event (this thread owns its copy): hashed in place.
-        const borrowed = bytes[start - 1];
-        bytes[start - 1] = 0;
-        leaf = hash('sha256', new Uint8Array(bytes.buffer, bytes.byteOffset + start - 1, stop - start + 1), 'latin1');
-        bytes[start - 1] = borrowed;
-      }
-      leaves.latin1Write(leaf, i * 32);
-    }
-    const upper = extend(batch.firstIndex, leaves, batch.ids.length);
-    const recorded = record.immediate(batch, leaves);
-    parentPort.postMessage({ leaves, upper, recorded });
-  } catch (error) {
-    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error), code: error && error.code });
-  }
-});
-parentPort.postMessage({ ready: true });
-`;
 
 class LeafWorker implements LeafSink {
   readonly #worker: Worker;
-  readonly #pending: { resolve: (result: LeafResult) => void; reject: (error: unknown) => void }[] = [];
   readonly #ready: Promise<void>;
   readonly #exited: Promise<void>;
+  /** The batch under way: one at a time, the shared regions are the worker's until it answers. */
+  #pending:
+    { count: number; resolve: (result: LeafResult) => void; reject: (error: unknown) => void } | undefined;
+  #request = sharedRegion(1);
+  #reply = sharedRegion(1);
+  #sentRegions = false;
   #failure: unknown;
 
-  constructor(path: string, tree: TreeFrontier) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { driver, path, sql: RUN_SQL, tree },
-    });
+  constructor(data: LeafWorkerData) {
+    this.#worker = startWorker(data);
     let opened!: () => void;
     this.#ready = new Promise((resolve, reject) => {
       opened = resolve;
@@ -207,7 +124,7 @@ class LeafWorker implements LeafSink {
     });
     // Its rejection reaches the caller through ready() and every later submit().
     this.#ready.catch(() => {});
-    this.#worker.on('message', (reply: Reply) => {
+    this.#worker.on('message', (reply: WorkerReply) => {
       if ('ready' in reply) {
         this.#worker.unref();
         opened();
@@ -228,26 +145,53 @@ class LeafWorker implements LeafSink {
 
   submit(batch: LeafBatch): Promise<LeafResult> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#pending !== undefined) {
+      return Promise.reject(new Error('internal: a batch is already under way in the leaf worker'));
+    }
     return new Promise((resolve, reject) => {
+      const message = this.#message(batch);
+      this.#pending = { count: batch.ids.length, resolve, reject };
       // Kept alive only while a batch is under way.
-      if (this.#pending.length === 0) this.#worker.ref();
-      this.#pending.push({ resolve, reject });
-      this.#worker.postMessage(
-        {
-          firstIndex: batch.firstIndex,
-          bytes: batch.bytes,
-          offsets: batch.offsets,
-          positions: batch.positions,
-          ids: batch.ids,
-          streams: batch.streams,
-          revisions: batch.revisions,
-          followed: batch.followed === undefined ? null : batch.followed.toString(),
-        },
-        // Handed over rather than copied when they are whole buffers of their own (the caller is done
-        // with them): the worker hashes in place.
-        [batch.bytes, batch.offsets].filter(ownsItsBuffer).map((view) => view.buffer as ArrayBuffer),
-      );
+      this.#worker.ref();
+      this.#worker.postMessage(message);
     });
+  }
+
+  /** Lays the batch out in the request region (and makes room in both regions) for the worker. */
+  #message(batch: LeafBatch): BatchMessage {
+    const count = batch.ids.length;
+    const bytesLength = batch.offsets[count]!;
+    const layout = requestLayout(count, bytesLength);
+    const message: BatchMessage = {
+      count,
+      firstIndex: batch.firstIndex,
+      bytesLength,
+      ids: batch.ids.join(''),
+      streams: batch.streams.join(''),
+      followed: batch.followed === undefined ? null : batch.followed.toString(),
+    };
+    if (layout.size > this.#request.byteLength || !this.#sentRegions) {
+      if (layout.size > this.#request.byteLength) this.#request = sharedRegion(layout.size);
+      message.request = this.#request;
+    }
+    if (replySize(count) > this.#reply.byteLength || !this.#sentRegions) {
+      if (replySize(count) > this.#reply.byteLength) this.#reply = sharedRegion(replySize(count));
+      message.reply = this.#reply;
+    }
+    this.#sentRegions = true;
+    const request = this.#request;
+    new Uint32Array(request, layout.offsets, count + 1).set(batch.offsets.subarray(0, count + 1));
+    const positions = new BigInt64Array(request, layout.positions, count);
+    const revisions = new Float64Array(request, layout.revisions, count);
+    const lengths = new Uint32Array(request, layout.lengths, 2 * count);
+    for (let i = 0; i < count; i++) {
+      positions[i] = batch.positions[i]!;
+      revisions[i] = batch.revisions[i]!;
+      lengths[i] = batch.ids[i]!.length;
+      lengths[count + i] = batch.streams[i]!.length;
+    }
+    new Uint8Array(request, layout.bytes, bytesLength).set(batch.bytes.subarray(0, bytesLength));
+    return message;
   }
 
   async close(): Promise<void> {
@@ -258,28 +202,35 @@ class LeafWorker implements LeafSink {
     await this.#exited;
   }
 
-  #settle(reply: Exclude<Reply, { ready: true }>): void {
-    const pending = this.#pending.shift();
-    if (this.#pending.length === 0) this.#worker.unref();
+  #settle(reply: Exclude<WorkerReply, { ready: true }>): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#worker.unref();
     if (!pending) return;
-    if ('leaves' in reply) {
-      const buffer = (view: Uint8Array) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-      pending.resolve({
-        leaves: buffer(reply.leaves),
-        upper: reply.upper.map(buffer),
-        recorded: reply.recorded,
-      });
+    if ('upper' in reply) {
+      const region = Buffer.from(this.#reply);
+      const upper: Buffer[] = [];
+      let at = pending.count * HASH_SIZE;
+      for (const count of reply.upper) {
+        upper.push(region.subarray(at, at + count * HASH_SIZE));
+        at += count * HASH_SIZE;
+      }
+      pending.resolve({ leaves: region.subarray(0, pending.count * HASH_SIZE), upper });
     } else {
       pending.reject(
-        new BzzzError('AUDIT_DB_UNAVAILABLE', `recording trail leaves failed: ${reply.error}`, {
-          ...(reply.code ? { code: reply.code } : {}),
-        }),
+        reply.code !== undefined
+          ? new BzzzError(reply.code, reply.error, reply.details ?? {})
+          : new BzzzError('AUDIT_DB_UNAVAILABLE', `recording trail leaves failed: ${reply.error}`, {
+              ...reply.details,
+            }),
       );
     }
   }
 
   #failAll(error: unknown): void {
     this.#failure ??= error;
-    for (const pending of this.#pending.splice(0)) pending.reject(error);
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(error);
   }
 }

@@ -89,8 +89,9 @@ export class MerkleTree {
   /**
    * Appends `count` leaf hashes packed in `leaves` together with the interior nodes they complete,
    * computed elsewhere from `frontier()`: `upper[k]` holds the new nodes of level k + 1, in order. Every
-   * level must then hold half the one below it, and the newest node of each level must be the hash of
-   * its two children: both are checked (a hash per level), so a party out of step is caught at once.
+   * level must then hold half the one below it, and the newest node of each level that grew must be the
+   * hash of its two children: both are checked (a hash per level that grew; the others are as they were
+   * when checked), so a party out of step is caught at once.
    */
   appendComputed(leaves: Buffer, count: number, upper: readonly Buffer[]): void {
     if (this.size + count > MAX_LEAVES) throw new RangeError(`tree is full at ${MAX_LEAVES} leaves`);
@@ -105,7 +106,7 @@ export class MerkleTree {
       const last = above.length - 1;
       if (
         above.length !== Math.floor(below.length / 2) ||
-        (last >= 0 && Buffer.from(above.at(last)).toString('latin1') !== below.nodeHashOfPair(2 * last))
+        (k < upper.length && last >= 0 && latin1(above.at(last)) !== below.nodeHashOfPair(2 * last))
       ) {
         throw new Error(`internal: the interior nodes computed for level ${k + 1} do not match its leaves`);
       }
@@ -216,6 +217,11 @@ export class MerkleTree {
     if (hash === undefined) throw new Error(`internal: no hash for non-perfect subtree [${start}, ${end})`);
     return hash;
   }
+}
+
+/** The bytes as latin1 characters (one per byte), as the *Latin1 hash functions give hashes. */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** RFC 6962's k: the largest power of two strictly below n (n >= 2). */

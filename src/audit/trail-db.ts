@@ -46,10 +46,10 @@ CREATE TABLE IF NOT EXISTS trail_runs (
 const RUN_COLUMNS = 'first_index, count, leaves, positions, events';
 
 /**
- * The statements that append a run and the position followed, shared with the leaf worker's own
- * connection (leaf-worker.ts), which writes runs exactly as #recordNow does.
+ * The statements that append a run and the position followed (the trail writer's leaf worker records
+ * through a TrailDb of its own, on its own connection: leaf-worker-main.ts).
  */
-export const RUN_SQL = {
+const RUN_SQL = {
   insertRun: `INSERT INTO trail_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
   end: 'SELECT coalesce(max(first_index + count), 0) AS end FROM (SELECT first_index, count FROM trail_runs ORDER BY first_index DESC LIMIT 1)',
   getMeta: 'SELECT value FROM trail_meta WHERE key = ?',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -110,13 +111,21 @@ describe('audit database', () => {
     expect(tables).not.toContain('trail_leaves');
   });
 
-  it('has the worker hash the events and record them as TrailDb does, or leave it to TrailDb when it moved on', async () => {
+  it('has the worker hash the events, record them as TrailDb does and give the nodes they complete', async () => {
     const db = TrailDb.open(path, TRAIL);
     // A tree with 5 leaves already: the worker continues its right edge.
     const tree = new MerkleTree(records(0, 5).map((r) => r.leaf));
     const reference = new MerkleTree(records(0, 5).map((r) => r.leaf));
     const sink = await openLeafSink(db, tree.frontier());
-    const texts = ['{"a":1}', '{"b":"two"}', '{"c":[3]}', '{"d":"ü"}'];
+    // The last one is larger than the shared regions the worker starts with: they grow.
+    const texts = [
+      '{"a":1}',
+      '{"b":"two"}',
+      '{"c":[3]}',
+      '{"d":"ü"}',
+      '{"e":"x"}',
+      `{"f":"${'y'.repeat(300_000)}"}`,
+    ];
     const batch = (from: number, count: number) => {
       const chunks = texts.slice(from, from + count).map((text) => Buffer.from(text));
       const offsets = new Uint32Array(count + 1);
@@ -126,16 +135,20 @@ describe('audit database', () => {
         bytes: Buffer.concat(chunks),
         offsets,
         positions: chunks.map((_, i) => BigInt(10 + from + i)),
-        ids: chunks.map((_, i) => `id-${from + i}`),
-        streams: chunks.map(() => 'lamp-1'),
+        ids: chunks.map((_, i) => `id-${from + i}${'é'.repeat(from + i)}`),
+        streams: chunks.map((_, i) => `lamp-${i % 2 === 0 ? '1' : '😀,"odd"'}`),
         revisions: chunks.map((_, i) => from + i),
         followed: BigInt(9 + from + count),
       };
     };
+    const extend = (leaves: Buffer, count: number, upper: Buffer[] | undefined, from: number) => {
+      tree.appendComputed(leaves, count, upper!);
+      for (const text of texts.slice(from, from + count)) reference.append(leafHash(Buffer.from(text)));
+      expect(Buffer.from(tree.root()).toString('hex')).toBe(Buffer.from(reference.root()).toString('hex'));
+    };
     try {
       db.record(records(0, 5));
       const first = await sink.submit(batch(0, 3));
-      expect(first.recorded).toBe(true);
       const expected = texts
         .slice(0, 3)
         .map((text) => Buffer.from(leafHash(Buffer.from(text))).toString('hex'));
@@ -144,24 +157,32 @@ describe('audit database', () => {
       );
       expect(db.page(5, 10).map((r) => [r.index, r.eventId, r.position, r.stream, r.revision])).toEqual([
         [5, 'id-0', 10n, 'lamp-1', 0],
-        [6, 'id-1', 11n, 'lamp-1', 1],
-        [7, 'id-2', 12n, 'lamp-1', 2],
+        [6, 'id-1é', 11n, 'lamp-😀,"odd"', 1],
+        [7, 'id-2éé', 12n, 'lamp-1', 2],
       ]);
       expect(db.followed).toBe(12n);
       // The interior nodes it gives are the ones the tree would compute.
-      tree.appendComputed(first.leaves, 3, first.upper!);
-      for (const text of texts.slice(0, 3)) reference.append(leafHash(Buffer.from(text)));
-      expect(Buffer.from(tree.root()).toString('hex')).toBe(Buffer.from(reference.root()).toString('hex'));
-      // Another writer recorded index 8 meanwhile: the worker records nothing and says so.
-      db.record(records(8, 1));
-      const second = await sink.submit(batch(3, 1));
-      expect(second).toMatchObject({ recorded: false });
-      expect(second.leaves.toString('hex')).toBe(
-        Buffer.from(leafHash(Buffer.from(texts[3]!))).toString('hex'),
+      extend(first.leaves, 3, first.upper, 0);
+      // Another writer of the node recorded index 8 meanwhile, the same event: the worker records the rest.
+      const same = batch(3, 3);
+      db.record([
+        {
+          index: 8,
+          eventId: same.ids[0]!,
+          position: 13n,
+          stream: same.streams[0]!,
+          revision: 3,
+          leaf: leafHash(Buffer.from(texts[3]!)),
+        },
+      ]);
+      const second = await sink.submit(same);
+      expect(db.count).toBe(11);
+      expect(db.at(10)).toMatchObject({ eventId: 'id-5ééééé', position: 15n, revision: 5 });
+      expect(Buffer.from(db.at(10)!.leaf).toString('hex')).toBe(
+        Buffer.from(leafHash(Buffer.from(texts[5]!))).toString('hex'),
       );
-      expect(db.count).toBe(9);
-      tree.appendComputed(second.leaves, 1, second.upper!);
-      reference.append(leafHash(Buffer.from(texts[3]!)));
+      expect(db.followed).toBe(15n);
+      extend(second.leaves, 3, second.upper, 3);
       expect(tree.consistencyProof(5).map((h) => Buffer.from(h).toString('hex'))).toEqual(
         reference.consistencyProof(5).map((h) => Buffer.from(h).toString('hex')),
       );
@@ -170,6 +191,53 @@ describe('audit database', () => {
       db.close();
     }
   });
+
+  it('has the worker refuse a batch that conflicts with what is recorded, recording none of it', async () => {
+    const db = TrailDb.open(path, TRAIL);
+    const sink = await openLeafSink(db, new MerkleTree().frontier());
+    try {
+      // Another writer of the node recorded another event as trail index 1.
+      db.record(records(0, 2));
+      const bytes = Buffer.from('{"a":1}{"b":2}{"c":3}');
+      const batch = {
+        firstIndex: 0,
+        bytes,
+        offsets: Uint32Array.of(0, 7, 14, 21),
+        positions: [1n, 2n, 3n],
+        ids: ['a', 'b', 'c'],
+        streams: ['s', 's', 's'],
+        revisions: [0, 1, 2],
+        followed: 3n,
+      };
+      await expect(sink.submit(batch)).rejects.toSatisfy((error) => isBzzzError(error, 'AUDIT_DB_CONFLICT'));
+      expect(db.count).toBe(2);
+      expect(db.followed).toBeUndefined();
+    } finally {
+      await sink.close();
+      db.close();
+    }
+  });
+
+  // Linux, and a test process with room below it (the worker goes at most to nice 19).
+  it.runIf(existsSync('/proc/thread-self') && getPriority() < 10)(
+    'runs the worker below the node’s priority, and only the worker',
+    async () => {
+      const nice = () =>
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      const own = getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));
+      const db = TrailDb.open(path, TRAIL);
+      const sink = await openLeafSink(db, new MerkleTree().frontier());
+      try {
+        expect(nice().filter((value) => value !== own)).toEqual([own + 10]);
+      } finally {
+        await sink.close();
+        db.close();
+      }
+    },
+  );
 
   it('is for one trail only', () => {
     TrailDb.open(path, TRAIL).close();
