@@ -63,7 +63,11 @@ export function decideAndApply<M extends AnyStateMachine>(
       },
     );
   }
-  const events = kind.decide(state, parsed.data, context);
+  const decided = kind.decideFolding
+    ? kind.decideFolding(state, parsed.data, context)
+    : { events: kind.decide(state, parsed.data, context) };
+  const events = decided.events;
+  if (decided.folded) return { events, state: decided.folded.state, effects: decided.folded.actions };
   let next = state;
   const effects: EffectRequest[] = [];
   for (const event of events) {

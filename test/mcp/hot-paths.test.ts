@@ -1,6 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ActorSystem } from '../../src/actors/actor-system.js';
+import { actorKinds } from '../../src/actors/kinds.js';
 import { serializeMessage, withJsonFragment } from '../../src/mcp/transports/json-fragments.js';
 import { startMcpHarness, structured } from '../support/mcp-harness.js';
 
@@ -57,11 +59,11 @@ describe('bzzz_lookup and bzzz_post on their fast paths', () => {
           status: 'idle',
           specialization: '',
           project: 'web',
-          node_id: '12D3KooWTestNode',
         },
         expect.objectContaining({ id: 'rev-2', score: 70 }),
       ],
       count: 2,
+      node_id: '12D3KooWTestNode',
       query_time: expect.any(String),
     });
     expect(text(first)).toBe('2 agent(s) match bzzz://*:reviewer@web, best first: rev-1 (70), rev-2 (70)');
@@ -84,6 +86,30 @@ describe('bzzz_lookup and bzzz_post on their fast paths', () => {
     });
     const none = await call('bzzz_lookup', { semantic_address: 'bzzz://*:tester@*' });
     expect(text(none)).toBe('0 agent(s) match bzzz://*:tester@*');
+  });
+
+  it('names the node of an agent announced on another node, and only then', async () => {
+    const peerStore = harness.openPeerStore('12D3KooWPeerNode');
+    try {
+      const peer = new ActorSystem({ store: peerStore, kinds: actorKinds });
+      const announced = await peer.send('agent', 'far-1', {
+        type: 'AnnounceAgent',
+        role: 'reviewer',
+        project: 'web',
+        capabilities: [],
+      });
+      await harness.projections.waitFor(announced.position);
+      const found = await call('bzzz_lookup', { semantic_address: 'bzzz://*:reviewer@web' });
+      const matches = structured(found).matches as Record<string, unknown>[];
+      expect(matches.map((m) => [m.id, m.node_id])).toEqual([
+        ['far-1', '12D3KooWPeerNode'],
+        ['rev-1', undefined],
+        ['rev-2', undefined],
+      ]);
+      expect(structured(found).node_id).toBe('12D3KooWTestNode');
+    } finally {
+      await peerStore.close();
+    }
   });
 
   it('answers a post once it is durable; the next query, from any session, sees it', async () => {

@@ -48,6 +48,8 @@ export async function startMcpHarness() {
     projections: runner,
     context,
     connect,
+    /** Another node's connection to the same store file (its events are authored by `nodeId`). */
+    openPeerStore: (nodeId: string) => temp.open(nodeId),
     async close() {
       await Promise.all(clients.map((client) => client.close()));
       await runner.stop();

@@ -1,4 +1,5 @@
 import type { DecideContext } from '../actor-kind.js';
+import type { EffectRequest } from '../fold.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import type { ThreadCommand } from './thread-commands.js';
 import { castVote, postMessage, recordDecision, reportError } from './thread-decide-conversation.js';
@@ -28,13 +29,32 @@ export function decideThread(
   command: ThreadCommand,
   context: DecideContext,
 ): ThreadEvent[] {
-  if (command.type === 'CreateThread') return createThread(state, command, context);
+  return decideThreadFolding(state, command, context).events;
+}
+
+/**
+ * decideThread, with the state its ThreadOutcome folded the events into (the runtime then does not
+ * fold them again): the same transitions, in the same order, on the same machine.
+ */
+export function decideThreadFolding(
+  state: ThreadState,
+  command: ThreadCommand,
+  context: DecideContext,
+): { events: ThreadEvent[]; folded?: { state: ThreadState; actions: EffectRequest[] } } {
+  if (command.type === 'CreateThread') return { events: createThread(state, command, context) };
   if (state.matches('new')) {
     throw new DomainError(DomainErrorCode.ThreadNotFound, `thread ${context.actorId} does not exist`, {
       thread_id: context.actorId,
     });
   }
   const outcome = new ThreadOutcome(state, context);
+  const events = decideWith(outcome, command);
+  // Every event the outcome folded, and only those (a command that changes nothing answers []).
+  const folded = events === outcome.events || (events.length === 0 && outcome.events.length === 0);
+  return folded ? { events, folded: { state: outcome.state, actions: outcome.actions } } : { events };
+}
+
+function decideWith(outcome: ThreadOutcome, command: Exclude<ThreadCommand, { type: 'CreateThread' }>) {
   switch (command.type) {
     case 'InviteParticipants':
       return inviteParticipants(outcome, command);

@@ -1,6 +1,6 @@
 import type { ActorKind } from '../actor-kind.js';
 import { type ThreadCommand, threadCommandSchema } from './thread-commands.js';
-import { decideThread } from './thread-decide.js';
+import { decideThread, decideThreadFolding } from './thread-decide.js';
 import { escalationDeadlines } from './thread-escalation.js';
 import { threadMachine } from './thread-machine.js';
 import { threadView } from './thread-view.js';
@@ -17,6 +17,7 @@ export const threadKind: ActorKind<typeof threadMachine, ThreadCommand> = {
   commandSchema: threadCommandSchema,
   input: (id) => ({ id }),
   decide: decideThread,
+  decideFolding: decideThreadFolding,
   deadlines: (state) => (state.matches({ open: 'running' }) ? escalationDeadlines(state.context) : []),
   view: threadView,
 };

@@ -1,6 +1,7 @@
 import type { SnapshotFrom } from 'xstate';
 import { transitionPure } from '../transition-scope.js';
 import type { DecideContext } from '../actor-kind.js';
+import type { EffectRequest } from '../fold.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import { activeParticipants, isMember, type ThreadContext } from './thread-context.js';
 import { countEscalationsDue, escalationEvent } from './thread-escalation.js';
@@ -15,6 +16,8 @@ export type ThreadState = SnapshotFrom<typeof threadMachine>;
  */
 export class ThreadOutcome {
   readonly events: ThreadEvent[] = [];
+  /** The actions the machine returned for the events added (effects for the runtime to run). */
+  readonly actions: EffectRequest[] = [];
 
   constructor(
     public state: ThreadState,
@@ -35,7 +38,7 @@ export class ThreadOutcome {
 
   /** Adds an event. One the machine would refuse is a bug in decide, not a domain rejection. */
   add(event: ThreadEvent): this {
-    const [next] = transitionPure(threadMachine, { id: this.context.thread_id }, this.state, event);
+    const [next, actions] = transitionPure(threadMachine, { id: this.context.thread_id }, this.state, event);
     // XState hands back the same snapshot when no transition was taken; can() confirms on that rare path.
     if (next === this.state && !this.state.can(event)) {
       throw new Error(
@@ -44,6 +47,7 @@ export class ThreadOutcome {
     }
     this.state = next as ThreadState;
     this.events.push(event);
+    for (const action of actions) this.actions.push(action);
     return this;
   }
 

@@ -35,7 +35,10 @@ const matchSchema = z.object({
   status: z.string(),
   specialization: z.string(),
   project: z.string().nullable(),
-  node_id: z.string(),
+  node_id: z
+    .string()
+    .optional()
+    .describe('The node the agent was announced on, when it is not the node answering'),
 });
 
 const outputSchema = {
@@ -44,6 +47,8 @@ const outputSchema = {
   parsed_address: parsedAddressSchema,
   matches: z.array(matchSchema),
   count: z.number(),
+  /** The node answering: every match without a node_id lives here. */
+  node_id: z.string(),
   query_time: z.string(),
 };
 
@@ -68,13 +73,14 @@ export function registerLookup(server: McpServer, context: McpContext): void {
         const address = parseAddressOnce(args.semantic_address);
         await readViews(context, ['lookup']);
         const matches = lookupAgents(context.readModel, address, args.filter_criteria ?? {}, args.limit);
-        const answer = rendered(matches);
+        const answer = rendered(matches, context.nodeId);
         const structured: LookupOutput = {
           success: true,
           address: args.semantic_address,
           parsed_address: toParsedAddressJson(address),
           matches: answer.matches,
           count: matches.length,
+          node_id: context.nodeId,
           query_time: new Date(context.now()).toISOString(),
         };
         return toolSuccessText(
@@ -102,18 +108,20 @@ interface Rendered {
 const renderings = new WeakMap<readonly LookupMatch[], Rendered>();
 const matchJsons = new WeakMap<LookupMatch, MatchJson>();
 
-function rendered(matches: readonly LookupMatch[]): Rendered {
+function rendered(matches: readonly LookupMatch[], localNode: string): Rendered {
   let rendering = renderings.get(matches);
   if (rendering === undefined) {
     // Shared by every answer to this query: nobody may change it, and transports send its kept JSON.
-    const json = withJsonFragment(Object.freeze(matches.map(matchJson)));
+    // (A read model, and so its matches, belongs to one node: `localNode` is the same for all of them.)
+    const json = withJsonFragment(Object.freeze(matches.map((m) => matchJson(m, localNode))));
     rendering = { matches: json as MatchJson[], listing: listing(matches) };
     renderings.set(matches, rendering);
   }
   return rendering;
 }
 
-function matchJson(m: LookupMatch): MatchJson {
+/** A match as the answer has it: `node_id` only for an agent of another node (the answer names its own). */
+function matchJson(m: LookupMatch, localNode: string): MatchJson {
   let json = matchJsons.get(m);
   if (json === undefined) {
     json = {
@@ -126,7 +134,7 @@ function matchJson(m: LookupMatch): MatchJson {
       status: m.status,
       specialization: m.specialization,
       project: m.project,
-      node_id: m.node_id,
+      ...(m.node_id === localNode ? {} : { node_id: m.node_id }),
     };
     // Shared by every answer that names this match: nobody may change it.
     Object.freeze(json);
