@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../worker-module.js';
 import { BzzzError } from '../errors.js';
 import type { PackedLeaves } from './leaf-runs.js';
 import {
@@ -87,22 +88,6 @@ class HashHere implements LeafSink {
   async close(): Promise<void> {}
 }
 
-/**
- * Starts the worker's module: the built one next to this file, or, when this runs from the TypeScript
- * sources (tests, benches), the source one through tsx, which a worker does not inherit.
- */
-function startWorker(workerData: LeafWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./leaf-worker-main.js', import.meta.url), { workerData });
-  }
-  const entry = JSON.stringify(new URL('./leaf-worker-main.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${entry}, ${entry}))`, {
-    eval: true,
-    workerData,
-  });
-}
-
 class LeafWorker implements LeafSink {
   readonly #worker: Worker;
   readonly #ready: Promise<void>;
@@ -116,7 +101,7 @@ class LeafWorker implements LeafSink {
   #failure: unknown;
 
   constructor(data: LeafWorkerData) {
-    this.#worker = startWorker(data);
+    this.#worker = startModuleWorker(import.meta.url, 'leaf-worker-main', { workerData: data });
     let opened!: () => void;
     this.#ready = new Promise((resolve, reject) => {
       opened = resolve;
