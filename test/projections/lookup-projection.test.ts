@@ -176,11 +176,37 @@ describe('lookup projection', () => {
     own.transaction(() => writer.apply(announced('a1', 'architect', ['x'], 'p', 0)))();
     const architects = () => lookupAgents(own, parseAddress('bzzz://*:architect@*')).map((m) => m.role);
     expect(architects()).toEqual(['architect']);
+    // Another connection's writer (the projection worker, a CLI rebuild) re-announces a1 as a tester.
     const other = openReadModelDatabase(path);
-    other.prepare("UPDATE lookup_agents SET role = 'tester' WHERE id = 'a1'").run();
+    const otherWriter = lookupProjection.open(other);
+    other.transaction(() => {
+      otherWriter.apply(announced('a1', 'tester', ['x'], 'p', 1));
+      otherWriter.flush?.();
+    })();
     other.close();
     expect(architects()).toEqual([]);
     expect(lookupAgents(own, parseAddress('bzzz://a1'))).toMatchObject([{ id: 'a1', role: 'tester' }]);
+    own.close();
+  });
+
+  it('keeps its cached answers while other connections write only to other views', () => {
+    const path = `${temp.dir}/shared-cache.db`;
+    const own = openReadModelDatabase(path);
+    const writer = lookupProjection.open(own);
+    own.transaction(() => {
+      writer.apply(announced('a1', 'architect', ['x'], 'p', 0));
+      writer.flush?.();
+    })();
+    const first = lookupAgents(own, parseAddress('bzzz://*:architect@*'));
+    // The projection worker commits a batch of another view (and checkpoints) through its connection.
+    const other = openReadModelDatabase(path);
+    other
+      .prepare(
+        'INSERT INTO projection_checkpoints (name, version, position, events, updated_at) VALUES (?, 1, ?, 0, 0)',
+      )
+      .run('threads', '42');
+    other.close();
+    expect(lookupAgents(own, parseAddress('bzzz://*:architect@*'))).toBe(first);
     own.close();
   });
 

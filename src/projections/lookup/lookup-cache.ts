@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LookupMatch } from './lookup-queries.js';
+import type { LookupGeneration } from './lookup-schema.js';
 
 /**
  * What lookups of one read-model connection remember of the lookup view:
@@ -10,9 +11,11 @@ import type { LookupMatch } from './lookup-queries.js';
  *   capabilities: everything but heartbeat times), with the matches last made of them while no agent
  *   changed at all (`epoch`: any write of an agent row moves it).
  *
- * The view's writer in this process tells the cache what it wrote ({@link agentTouched},
- * {@link agentChanged}, {@link viewReset}); writes from any other connection (a rebuild from the CLI)
- * show in `PRAGMA data_version` and empty it all.
+ * The view's writer on the same connection tells the cache what it wrote ({@link agentTouched},
+ * {@link agentChanged}, {@link viewReset}). Writers on other connections (the projection worker of
+ * `bzzz serve`, a rebuild from the CLI) show in the view's generation counters, which every writer
+ * moves in the transaction of its change (table `lookup_generation`): `changed` empties the cache,
+ * `touched` (heartbeat and activity times only) the agents read. Writes to other views change neither.
  */
 export interface LookupCache {
   agents: Map<string, LookupMatch>;
@@ -28,8 +31,8 @@ export interface CachedResult {
 }
 
 interface CacheState extends LookupCache {
-  dataVersion: Database.Statement<[], number>;
-  seen: number;
+  generation: Database.Statement<[], LookupGeneration>;
+  seen: LookupGeneration;
 }
 
 /** Past this many agents, or query results, that part of the cache starts over (a bound on memory). */
@@ -42,19 +45,40 @@ const caches = new WeakMap<Database.Database, CacheState>();
 export function lookupCache(db: Database.Database): LookupCache {
   let cache = caches.get(db);
   if (!cache) {
-    const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-    cache = { agents: new Map(), results: new Map(), epoch: 0, dataVersion, seen: dataVersion.get()! };
+    const generation = db.prepare<[], LookupGeneration>(
+      'SELECT changed, touched FROM lookup_generation WHERE id = 1',
+    );
+    cache = { agents: new Map(), results: new Map(), epoch: 0, generation, seen: generation.get()! };
     caches.set(db, cache);
     return cache;
   }
-  const version = cache.dataVersion.get()!;
-  if (version !== cache.seen) {
-    cache.seen = version;
+  const now = cache.generation.get()!;
+  if (now.changed !== cache.seen.changed || now.touched !== cache.seen.touched) {
     cache.epoch++;
     cache.agents.clear();
-    cache.results.clear();
+    if (now.changed !== cache.seen.changed) cache.results.clear();
+    cache.seen = now;
   }
   return cache;
+}
+
+/**
+ * The writer on this connection moved the generation by `by`, to `generation`: what it changed, it
+ * told the cache already. A move that is not all its own (another connection wrote before it) is left
+ * for the next lookup to see.
+ */
+export function generationWritten(
+  db: Database.Database,
+  by: LookupGeneration,
+  generation: LookupGeneration,
+): void {
+  const cache = caches.get(db);
+  if (
+    cache &&
+    cache.seen.changed + by.changed === generation.changed &&
+    cache.seen.touched + by.touched === generation.touched
+  )
+    cache.seen = generation;
 }
 
 /** Keeps an agent just read (frozen), making room if the cache is full. */

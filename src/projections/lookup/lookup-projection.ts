@@ -1,7 +1,7 @@
 import type { AgentEvent, AgentProfile, TaskUsage } from '../../actors/agent/agent-events.js';
 import type { RecordedEvent } from '../../events/types.js';
 import type { ProjectionDefinition } from '../projection.js';
-import { agentChanged, agentTouched, viewReset } from './lookup-cache.js';
+import { agentChanged, agentTouched, generationWritten, viewReset } from './lookup-cache.js';
 import { type AgentRow, prepareLookupStatements } from './lookup-schema.js';
 
 const AGENT_STREAM = 'agent-';
@@ -38,6 +38,14 @@ export const lookupProjection: ProjectionDefinition = {
   eventTypes: LOOKUP_EVENT_TYPES,
   open(db) {
     const statements = prepareLookupStatements(db);
+    // What this batch did to agent rows, written as the view's generation when the batch ends.
+    let changed = 0;
+    let touched = 0;
+    const bump = () => {
+      if (changed === 0 && touched === 0) return;
+      generationWritten(db, { changed, touched }, statements.bump.get(changed, touched)!);
+      changed = touched = 0;
+    };
     const save = (row: AgentRow, capabilitiesChanged: boolean) => {
       row.available = isOnline(row.status) && row.current_tasks < row.max_tasks ? 1 : 0;
       row.performance = performanceOf(row.completed, row.failed);
@@ -48,12 +56,16 @@ export const lookupProjection: ProjectionDefinition = {
           statements.insertCapability.run(capability, row.id);
       }
       agentChanged(db, row.id);
+      changed = 1;
     };
     return {
       reset() {
         statements.reset();
         viewReset(db);
+        changed = 1;
+        bump();
       },
+      flush: bump,
       apply(event) {
         if (!event.stream.startsWith(AGENT_STREAM)) return;
         const id = event.stream.slice(AGENT_STREAM.length);
@@ -66,6 +78,7 @@ export const lookupProjection: ProjectionDefinition = {
         if (data.type === 'AgentHeartbeatReceived' || data.type === 'TaskStarted') {
           statements.touch.run(event.recordedAt, data.type === 'AgentHeartbeatReceived' ? data.at : null, id);
           agentTouched(db, id);
+          touched = 1;
           return;
         }
         const row = statements.get.get(id);

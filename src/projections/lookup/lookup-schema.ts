@@ -50,7 +50,19 @@ CREATE TABLE IF NOT EXISTS lookup_capabilities (
   PRIMARY KEY (capability, agent_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lookup_capabilities_by_agent ON lookup_capabilities (agent_id);
+CREATE TABLE IF NOT EXISTS lookup_generation (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  changed INTEGER NOT NULL,
+  touched INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO lookup_generation VALUES (1, 0, 0);
 `;
+
+/** How many batches changed agent rows in a way lookups can see (`changed`), or only their times (`touched`). */
+export interface LookupGeneration {
+  changed: number;
+  touched: number;
+}
 
 export interface AgentRow {
   id: string;
@@ -96,5 +108,9 @@ export function prepareLookupStatements(db: Database.Database) {
       'INSERT OR IGNORE INTO lookup_capabilities (capability, agent_id) VALUES (?, ?)',
     ),
     reset: () => db.exec('DELETE FROM lookup_agents; DELETE FROM lookup_capabilities;'),
+    /** Moves the view's generation counters (see lookup-cache.ts), in the writer's transaction. */
+    bump: db.prepare<[number, number], LookupGeneration>(
+      'UPDATE lookup_generation SET changed = changed + ?, touched = touched + ? WHERE id = 1 RETURNING changed, touched',
+    ),
   };
 }
