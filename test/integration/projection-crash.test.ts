@@ -33,6 +33,7 @@ import { lookupProjection } from '../../src/projections/lookup/lookup-projection
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../../src/projections/read-model-db.js';
 import { seededRandom, seededUuid } from '../support/crash-writer.js';
+import { type Counts, foldCounts } from '../support/counting-projection.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('../support/projection-worker-child.ts', import.meta.url));
@@ -234,8 +235,6 @@ function readCheckpoints(path: string): Map<string, Checkpoint> | undefined {
   });
 }
 
-type Counts = { stream: string; events: number; total: number }[];
-
 function countingView(path: string): Counts {
   const counts = withReadModel(path, (db) =>
     db.prepare('SELECT stream, events, total FROM counting_counts ORDER BY stream').all(),
@@ -245,18 +244,7 @@ function countingView(path: string): Counts {
 
 /** What the counting view must hold after folding every event up to `position`. */
 function expectedCounts(all: readonly RecordedEvent[], position: bigint | undefined): Counts {
-  const byStream = new Map<string, { events: number; total: number }>();
-  for (const event of all) {
-    if (position === undefined || event.position > position) break;
-    const entry = byStream.get(event.stream) ?? { events: 0, total: 0 };
-    const n = (event.data as { n?: unknown }).n;
-    entry.events++;
-    entry.total += typeof n === 'number' ? n : 0;
-    byStream.set(event.stream, entry);
-  }
-  return [...byStream]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([stream, { events, total }]) => ({ stream, events, total }));
+  return foldCounts(all.filter((event) => position !== undefined && event.position <= position));
 }
 
 function dumpLookup(db: Database.Database): Record<string, unknown[]> {

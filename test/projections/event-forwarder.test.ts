@@ -8,16 +8,7 @@ import type { RecordedEvent } from '../../src/events/types.js';
 import { EventForwarder } from '../../src/projections/thread/event-forwarder.js';
 import { MAX_BATCHES_IN_FLIGHT, type ToWorker } from '../../src/projections/thread/protocol.js';
 import { tempStore } from '../support/temp-store.js';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('event forwarder: the projection worker fed from the main thread', () => {
   let temp: ReturnType<typeof tempStore>;

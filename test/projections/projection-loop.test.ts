@@ -8,36 +8,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActorSystem } from '../../src/actors/actor-system.js';
 import { actorKinds } from '../../src/actors/kinds.js';
 import type { EventStore } from '../../src/events/event-store.js';
-import type { RecordedEvent } from '../../src/events/types.js';
 import { CheckpointStore } from '../../src/projections/checkpoint-store.js';
 import type { ProjectionDefinition } from '../../src/projections/projection.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { projections } from '../../src/projections/projections.js';
 import { openReadModelDatabase } from '../../src/projections/read-model-db.js';
-import { countingProjection } from '../support/counting-projection.js';
 import { tempStore } from '../support/temp-store.js';
+import { until } from '../support/until.js';
+import { countingProjection, countsOf, foldCounts } from '../support/counting-projection.js';
 
 type Db = Database.Database;
-type Counts = { stream: string; events: number; total: number }[];
-
-const counts = (db: Db, name: string): Counts =>
-  db.prepare(`SELECT stream, events, total FROM ${name}_counts ORDER BY stream`).all() as Counts;
-
-/** What a counting view (test/support/counting-projection.ts) reading `types` holds after `events`. */
-function fold(events: readonly RecordedEvent[], types?: readonly string[]): Counts {
-  const byStream = new Map<string, { events: number; total: number }>();
-  for (const event of events) {
-    if (types && !types.includes(event.type)) continue;
-    const entry = byStream.get(event.stream) ?? { events: 0, total: 0 };
-    const n = (event.data as { n?: unknown } | null)?.n;
-    entry.events++;
-    entry.total += typeof n === 'number' ? n : 0;
-    byStream.set(event.stream, entry);
-  }
-  return [...byStream]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([stream, { events, total }]) => ({ stream, events, total }));
-}
 
 /** A counting view that reads only some event types. */
 const reading = (name: string, eventTypes: readonly string[], failOn?: string): ProjectionDefinition => ({
@@ -65,16 +45,6 @@ function storedCheckpoints(path: string): Map<string, bigint | undefined> {
     return new Map(names.map((name) => [name, checkpoints.get(name)?.position]));
   } finally {
     db.close();
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -232,7 +202,7 @@ describe('projection loop: one subscription and one transaction per batch for ev
     await again.waitFor(after.position);
     const all = await store.readAll();
     for (const view of views) {
-      expect(counts(reopened, view.name), view.name).toEqual(fold(all, view.eventTypes));
+      expect(countsOf(reopened, view.name), view.name).toEqual(foldCounts(all, view.eventTypes));
     }
     expect(again.status().map(({ name, events }) => [name, events])).toEqual(
       views.map((view) => [
@@ -269,13 +239,15 @@ describe('projection loop: one subscription and one transaction per batch for ev
     await runner.waitFor(later.position, 2000, ['counting', 'counted', 'poisoned']);
 
     const all = await store.readAll();
-    expect(counts(db, 'counting')).toEqual(fold(all));
-    expect(counts(db, 'counted')).toEqual(fold(all, ['Counted']));
-    expect(counts(db, 'poisoned')).toEqual(fold(all, ['Poison']));
+    expect(countsOf(db, 'counting')).toEqual(foldCounts(all));
+    expect(countsOf(db, 'counted')).toEqual(foldCounts(all, ['Counted']));
+    expect(countsOf(db, 'poisoned')).toEqual(foldCounts(all, ['Poison']));
     // The failed view is exactly what it was before the failing batch, rows and checkpoint alike.
     const fragile = runner.status().find((status) => status.name === 'fragile')!;
     expect(fragile).toMatchObject({ state: 'failed', position: before.position, events: 2 });
-    expect(counts(db, 'fragile')).toEqual(fold(all.filter((event) => event.position <= before.position)));
+    expect(countsOf(db, 'fragile')).toEqual(
+      foldCounts(all.filter((event) => event.position <= before.position)),
+    );
     expect(storedCheckpoints(path).get('fragile')).toBe(before.position);
     expect(runner.status().filter((status) => status.state === 'running')).toHaveLength(3);
 
@@ -285,8 +257,8 @@ describe('projection loop: one subscription and one transaction per batch for ev
     const last = await counted('c', [7]);
     await again.waitFor(last.position);
     const now = await store.readAll();
-    expect(counts(db, 'counting')).toEqual(fold(now));
-    expect(counts(db, 'counted')).toEqual(fold(now, ['Counted']));
+    expect(countsOf(db, 'counting')).toEqual(foldCounts(now));
+    expect(countsOf(db, 'counted')).toEqual(foldCounts(now, ['Counted']));
   });
 
   it('rebuilds one view while the others keep being applied, then follows with them again', async () => {
@@ -303,8 +275,8 @@ describe('projection loop: one subscription and one transaction per batch for ev
     const { position } = await counted('end', [1]);
     await runner.waitFor(position);
     const all = await store.readAll();
-    expect(counts(db, 'counting')).toEqual(fold(all));
-    expect(counts(db, 'counted')).toEqual(fold(all, ['Counted']));
+    expect(countsOf(db, 'counting')).toEqual(foldCounts(all));
+    expect(countsOf(db, 'counted')).toEqual(foldCounts(all, ['Counted']));
     expect(runner.status().map((s) => s.state)).toEqual(['running', 'running']);
   });
 
@@ -326,8 +298,8 @@ describe('projection loop: one subscription and one transaction per batch for ev
     const last = await counted('s-2', [7], 'Other');
     await runner.waitFor(last.position);
     const all = await store.readAll();
-    expect(counts(db, 'counting')).toEqual(fold(all));
-    expect(counts(db, 'counted')).toEqual(fold(all, ['Counted']));
+    expect(countsOf(db, 'counting')).toEqual(foldCounts(all));
+    expect(countsOf(db, 'counted')).toEqual(foldCounts(all, ['Counted']));
   });
 
   it('takes up a view another process emptied while it runs, reads $all again for it alone', async () => {
@@ -349,8 +321,8 @@ describe('projection loop: one subscription and one transaction per batch for ev
     const next = await counted('b', [10]);
     await runner.waitFor(next.position);
     const all = await store.readAll();
-    expect(counts(db, 'counting')).toEqual(fold(all));
-    expect(counts(db, 'counted')).toEqual(fold(all, ['Counted']));
+    expect(countsOf(db, 'counting')).toEqual(foldCounts(all));
+    expect(countsOf(db, 'counted')).toEqual(foldCounts(all, ['Counted']));
     expect(runner.status()).toEqual([
       expect.objectContaining({ name: 'counting', state: 'running', events: all.length }),
       expect.objectContaining({ name: 'counted', state: 'running', events: all.length }),

@@ -6,7 +6,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/events/event-store.js';
-import type { RecordedEvent } from '../../src/events/types.js';
 import { CheckpointStore } from '../../src/projections/checkpoint-store.js';
 import type { ProjectionDefinition } from '../../src/projections/projection.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
@@ -14,47 +13,19 @@ import { openReadModelDatabase } from '../../src/projections/read-model-db.js';
 import { ProjectionThread } from '../../src/projections/thread/projection-thread.js';
 import { projections as counting } from '../support/thread-projections.js';
 import { tempStore } from '../support/temp-store.js';
+import { until } from '../support/until.js';
+import { countsOf, foldCounts } from '../support/counting-projection.js';
 
 type Db = Database.Database;
-type Counts = { stream: string; events: number; total: number }[];
 
 /** The module the worker loads the counting views from (the same definitions as `counting`). */
 const MODULE = new URL('../support/thread-projections.ts', import.meta.url);
 const WAIT_MS = 20_000;
 
-const counts = (db: Db, name: string): Counts =>
-  db.prepare(`SELECT stream, events, total FROM ${name}_counts ORDER BY stream`).all() as Counts;
-
-/** What a counting view reading `types` holds after `events`. */
-function fold(events: readonly RecordedEvent[], types?: readonly string[]): Counts {
-  const byStream = new Map<string, { events: number; total: number }>();
-  for (const event of events) {
-    if (types && !types.includes(event.type)) continue;
-    const entry = byStream.get(event.stream) ?? { events: 0, total: 0 };
-    const n = (event.data as { n?: unknown } | null)?.n;
-    entry.events++;
-    entry.total += typeof n === 'number' ? n : 0;
-    byStream.set(event.stream, entry);
-  }
-  return [...byStream]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([stream, { events, total }]) => ({ stream, events, total }));
-}
-
 function storedCheckpoints(db: Db): Map<string, bigint | undefined> {
   const checkpoints = new CheckpointStore(db);
   const names = db.prepare('SELECT name FROM projection_checkpoints').pluck().all() as string[];
   return new Map(names.map((name) => [name, checkpoints.get(name)?.position]));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('projection thread: the views applied in a worker thread', () => {
@@ -83,7 +54,7 @@ describe('projection thread: the views applied in a worker thread', () => {
   async function expectFolded(db: Db, definitions: readonly ProjectionDefinition[] = counting) {
     const all = await store.readAll();
     for (const { name, eventTypes } of definitions)
-      expect(counts(db, name), name).toEqual(fold(all, eventTypes));
+      expect(countsOf(db, name), name).toEqual(foldCounts(all, eventTypes));
   }
 
   beforeEach(() => {
@@ -102,7 +73,7 @@ describe('projection thread: the views applied in a worker thread', () => {
     const definitions = counting.slice(0, 2);
     const thread = start(db, definitions);
     // The tables exist before the worker does: queries may run at once.
-    expect(counts(db, 'counted')).toEqual([]);
+    expect(countsOf(db, 'counted')).toEqual([]);
     expect(thread.status().map(({ name, state }) => [name, state])).toEqual([
       ['counted', 'starting'],
       ['both', 'starting'],
@@ -111,7 +82,7 @@ describe('projection thread: the views applied in a worker thread', () => {
     const first = await counted('a', [1, 2]);
     thread.noteWrite(first.position, ['Counted']);
     await thread.settle(['counted'], WAIT_MS);
-    expect(counts(db, 'counted')).toEqual([{ stream: 'a', events: 2, total: 3 }]);
+    expect(countsOf(db, 'counted')).toEqual([{ stream: 'a', events: 2, total: 3 }]);
 
     await counted('b', [5], 'Other');
     await counted('a', [7]);
@@ -229,7 +200,7 @@ describe('projection thread: the views applied in a worker thread', () => {
     for (const [name, position] of storedCheckpoints(db)) {
       const types = definitions.find((definition) => definition.name === name)!.eventTypes;
       const upTo = all.filter((event) => position !== undefined && event.position <= position);
-      expect(counts(db, name), name).toEqual(fold(upTo, types));
+      expect(countsOf(db, name), name).toEqual(foldCounts(upTo, types));
     }
 
     const again = start(open(), definitions);

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../../src/events/types.js';
 import type { ProjectionDefinition } from '../../src/projections/projection.js';
 
 /**
@@ -29,4 +31,27 @@ export function countingProjection(
       };
     },
   };
+}
+
+/** What a counting view holds: per stream, its events and the sum of their `data.n`. */
+export type Counts = { stream: string; events: number; total: number }[];
+
+/** The rows of the counting view `name` (table `<name>_counts`). */
+export const countsOf = (db: Database.Database, name = 'counting'): Counts =>
+  db.prepare(`SELECT stream, events, total FROM ${name}_counts ORDER BY stream`).all() as Counts;
+
+/** What a counting view reading `types` (all when absent) must hold after folding `events`. */
+export function foldCounts(events: readonly RecordedEvent[], types?: readonly string[]): Counts {
+  const byStream = new Map<string, { events: number; total: number }>();
+  for (const event of events) {
+    if (types && !types.includes(event.type)) continue;
+    const entry = byStream.get(event.stream) ?? { events: 0, total: 0 };
+    const n = (event.data as { n?: unknown } | null)?.n;
+    entry.events++;
+    entry.total += typeof n === 'number' ? n : 0;
+    byStream.set(event.stream, entry);
+  }
+  return [...byStream]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([stream, { events, total }]) => ({ stream, events, total }));
 }
