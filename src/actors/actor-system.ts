@@ -225,8 +225,9 @@ export class ActorSystem {
     },
   ): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
-      const folded = await this.#load(cell);
       const now = this.#clock.now();
+      cell.lastUsed = now;
+      const folded = cell.folded ?? (await this.#load(cell));
       const outcome = decide(folded, { actorId: cell.actorId, now, newId: this.#newId });
       if (outcome.events.length === 0) return this.#result(cell, folded, []);
       const events = this.#toNewEvents(cell, outcome.events, metadata, cause, now);
@@ -282,19 +283,24 @@ export class ActorSystem {
     cause: string,
     now: number,
   ): NewEvent[] {
-    const ids = events.map(() => this.#newId());
-    const correlationId = metadata.correlationId ?? ids[0]!;
-    return events.map((event, i) => ({
-      id: ids[i],
-      ...toStoredEvent(event),
-      metadata: {
-        correlationId,
-        causationId: metadata.causationId ?? correlationId,
-        occurredAt: new Date(now).toISOString(),
-        [MACHINE_VERSION_KEY]: cell.kind.version,
-        cause,
-      },
-    }));
+    const occurredAt = new Date(now).toISOString();
+    const version = cell.kind.version;
+    let correlationId = metadata.correlationId;
+    return events.map((event) => {
+      const id = this.#newId();
+      correlationId ??= id;
+      return {
+        id,
+        ...toStoredEvent(event),
+        metadata: {
+          correlationId,
+          causationId: metadata.causationId ?? correlationId,
+          occurredAt,
+          [MACHINE_VERSION_KEY]: version,
+          cause,
+        },
+      };
+    });
   }
 
   #adopt(cell: ActorCell, before: Folded, after: Folded): void {

@@ -1,5 +1,5 @@
 import type { EventStore } from '../events/event-store.js';
-import type { Subscription } from '../events/types.js';
+import type { RecordedEvent, Subscription } from '../events/types.js';
 import type { ActorSystem } from './actor-system.js';
 import type { AnyActorKind } from './actor-kind.js';
 import type { TimerHandle } from './clock.js';
@@ -115,18 +115,22 @@ export class DeadlineTracker {
 
   async #follow(subscription: Subscription): Promise<void> {
     try {
-      for await (const event of subscription) {
-        const recorded = this.#recorded.get(event.stream);
-        if (recorded !== undefined && recorded >= event.revision) {
-          if (recorded === event.revision) this.#recorded.delete(event.stream);
-        } else {
-          const { kind, folded } = await this.system.refresh(event.stream, event.revision);
-          this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
+      // Most events are this process's own, already recorded: pages spare a promise per event.
+      const pages = subscription.pages?.() ?? singleEvents(subscription);
+      for await (const page of pages) {
+        for (const event of page) {
+          const recorded = this.#recorded.get(event.stream);
+          if (recorded !== undefined && recorded >= event.revision) {
+            if (recorded === event.revision) this.#recorded.delete(event.stream);
+          } else {
+            const { kind, folded } = await this.system.refresh(event.stream, event.revision);
+            this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
+          }
+          this.#pendingCheckpoint = event.position;
+          this.#processed = event.position;
         }
-        this.#pendingCheckpoint = event.position;
-        this.#processed = event.position;
         this.#scheduleFlush();
-        for (const waiter of [...this.#waiters]) waiter();
+        if (this.#waiters.size > 0) for (const waiter of [...this.#waiters]) waiter();
       }
     } catch (error) {
       if (!this.#stopped) this.onError(error);
@@ -193,4 +197,8 @@ export class DeadlineTracker {
       void this.fireDue();
     }, earliest - this.system.clock.now());
   }
+}
+
+async function* singleEvents(subscription: Subscription): AsyncGenerator<readonly RecordedEvent[]> {
+  for await (const event of subscription) yield [event];
 }

@@ -1,9 +1,17 @@
+interface Item {
+  work: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * One actor's mailbox: work items run one at a time in arrival order; a failed item does not block
- * the ones behind it.
+ * the ones behind it. An item sent to an empty mailbox starts at once; the others wait in a queue, so
+ * a command costs one promise whatever the traffic.
  */
 export class Mailbox {
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: Item[] = [];
+  #running = false;
   #pending = 0;
 
   get pending(): number {
@@ -12,11 +20,32 @@ export class Mailbox {
 
   run<T>(work: () => Promise<T>): Promise<T> {
     this.#pending++;
-    const result = this.#tail.then(work);
-    this.#tail = result.then(
-      () => this.#pending--,
-      () => this.#pending--,
+    return new Promise<T>((resolve, reject) => {
+      const item = { work, resolve, reject } as Item;
+      if (this.#running) this.#queue.push(item);
+      else this.#start(item);
+    });
+  }
+
+  #start(item: Item): void {
+    this.#running = true;
+    let result: Promise<unknown>;
+    try {
+      result = item.work();
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (value) => this.#finish(item.resolve, value),
+      (error: unknown) => this.#finish(item.reject, error),
     );
-    return result;
+  }
+
+  #finish(settle: (outcome: unknown) => void, outcome: unknown): void {
+    this.#pending--;
+    const next = this.#queue.shift();
+    if (next) this.#start(next);
+    else this.#running = false;
+    settle(outcome);
   }
 }

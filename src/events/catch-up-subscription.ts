@@ -21,7 +21,7 @@ const PAGE_SIZE = 512;
 /**
  * A catch-up subscription over any source that can read "after a cursor": it always reads from the
  * store, so the switch from past to live events has no gap and no duplicate, and the consumer's pace
- * is the only buffer (back-pressure for free).
+ * is the only buffer (back-pressure for free). Consumers iterate its events or its pages (`pages()`).
  */
 export function catchUpSubscription<Cursor extends bigint | number>(
   source: CatchUpSource<Cursor>,
@@ -33,17 +33,17 @@ export function catchUpSubscription<Cursor extends bigint | number>(
     markClosed = resolve;
   });
 
-  async function* run(): AsyncGenerator<RecordedEvent> {
+  async function* pages(): AsyncGenerator<readonly RecordedEvent[]> {
     let cursor = start;
     try {
       while (!closed) {
         const seen = source.signal.version;
         const head = source.head?.();
         const page = await source.readAfter(cursor, PAGE_SIZE);
-        for (const event of page) {
-          if (closed) return;
-          cursor = source.cursorOf(event);
-          yield event;
+        if (closed) return;
+        if (page.length > 0) {
+          cursor = source.cursorOf(page[page.length - 1]!);
+          yield page;
         }
         if (page.length < PAGE_SIZE && head !== undefined && (cursor === undefined || head > cursor))
           cursor = head;
@@ -57,14 +57,33 @@ export function catchUpSubscription<Cursor extends bigint | number>(
     }
   }
 
-  const iterator = run();
+  async function* events(): AsyncGenerator<RecordedEvent> {
+    for await (const page of pages()) {
+      for (const event of page) {
+        if (closed) return;
+        yield event;
+      }
+    }
+  }
+
+  let iterator: AsyncGenerator<unknown> | undefined;
+  let iterated: 'events' | 'pages' | undefined;
+  function take<T>(as: 'events' | 'pages', make: () => AsyncGenerator<T>): AsyncGenerator<T> {
+    if (iterated !== undefined && iterated !== as)
+      throw new Error(`this subscription is already iterated by ${iterated}`);
+    iterated = as;
+    iterator ??= make();
+    return iterator as AsyncGenerator<T>;
+  }
+
   return {
-    [Symbol.asyncIterator]: () => iterator,
+    [Symbol.asyncIterator]: () => take('events', events),
+    pages: () => ({ [Symbol.asyncIterator]: () => take('pages', pages) }),
     async close() {
       closed = true;
       markClosed();
-      await iterator.return(undefined);
-      // A subscription closed before its first read never entered run().
+      await iterator?.return(undefined);
+      // A subscription closed before its first read never entered its generator.
       source.onEnd?.();
     },
   };

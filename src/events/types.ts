@@ -94,6 +94,12 @@ export interface SubscribeToAllOptions {
  */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Optional: the same events a page at a time (each page non-empty, in order), for consumers that do
+   * little per event and should not pay one promise per event. Iterate either the events or the pages
+   * of a subscription, once.
+   */
+  pages?(): AsyncIterable<readonly RecordedEvent[]>;
 }
 
 /** Retention settings a stream's reads honour. */

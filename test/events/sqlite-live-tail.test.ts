@@ -116,4 +116,36 @@ describe('the embedded store serves live subscriptions from what it committed', 
     );
     await staying.close();
   });
+
+  it('gives the same events page by page as one by one, past and live, filtered', async () => {
+    await store.append('agent-1', [{ type: 'A', data: { n: 1 } }]);
+    await store.append('other-1', [{ type: 'B', data: { n: 2 } }]);
+    const filter: EventFilter = { streamPrefixes: ['agent-'] };
+    const byEvent = store.subscribeToAll({ from: 'start', filter });
+    const byPage = store.subscribeToAll({ from: 'start', filter });
+    expect(byPage.pages).toBeDefined();
+    const pages: (readonly RecordedEvent[])[] = [];
+    const collected = (async () => {
+      let seen = 0;
+      for await (const page of byPage.pages!()) {
+        expect(page.length).toBeGreaterThan(0);
+        pages.push(page);
+        seen += page.length;
+        if (seen === 4) break;
+      }
+    })();
+    const events = take(byEvent, 4);
+    await Promise.all([
+      store.append('agent-2', [{ type: 'A', data: { n: 3 } }]),
+      store.append('agent-3', [{ type: 'A', data: { n: 4 } }]),
+    ]);
+    await store.append('agent-1', [{ type: 'A', data: { n: 5 } }]);
+    await collected;
+    expect(plain(pages.flat())).toEqual(plain(await events));
+    expect(plain(pages.flat())).toEqual(plain(await store.readAll({ filter })));
+    // The two live appends committed together arrive as one page.
+    expect(pages.some((page) => page.length >= 2)).toBe(true);
+    expect(() => byEvent.pages!()[Symbol.asyncIterator]()).toThrow(/already iterated by events/);
+    await Promise.all([byEvent.close(), byPage.close()]);
+  });
 });
