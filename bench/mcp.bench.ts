@@ -19,6 +19,7 @@ import {
 } from './mcp/bench-node.js';
 import { LoadGenerator, type RunResult, type TransportKind } from './mcp/load-protocol.js';
 import { goalMet, goalOf, type MaxGoal, renderTable } from './mcp/report.js';
+import { mainThreadCpuMicros } from './mcp/thread-cpu.js';
 import { type ResultRow, resultRow, writeJson } from './support/report.js';
 import { perSecond, summarize } from './support/stats.js';
 
@@ -84,6 +85,9 @@ interface Collected {
   latencies: number[];
   calls: number;
   elapsedMs: number;
+  /** CPU of the server's main thread during the runs (undefined: not measurable here), microseconds. */
+  serverCpuMicros: number | undefined;
+  clientCpuMicros: number;
 }
 
 function check(tool: string, result: RunResult): void {
@@ -106,19 +110,29 @@ async function measureGroup(
   try {
     for (const tool of tools) check(tool, await load.run(tool, warmUp, ARGUMENTS[tool]!));
     const collected = new Map<string, Collected>(
-      tools.map((t) => [t, { latencies: [], calls: 0, elapsedMs: 0 }]),
+      tools.map((t) => [
+        t,
+        { latencies: [], calls: 0, elapsedMs: 0, serverCpuMicros: 0, clientCpuMicros: 0 },
+      ]),
     );
     const perRound = Math.ceil(measured / ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order so that no tool always follows the same one (drift falls on all alike).
       const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
       for (const tool of order) {
+        const cpuBefore = mainThreadCpuMicros();
         const result = await load.run(tool, perRound, ARGUMENTS[tool]!);
+        const cpuAfter = mainThreadCpuMicros();
         check(tool, result);
         const into = collected.get(tool)!;
         into.latencies.push(...result.latencies);
         into.calls += result.latencies.length;
         into.elapsedMs += result.elapsedMs;
+        into.clientCpuMicros += result.clientCpuMicros;
+        into.serverCpuMicros =
+          cpuBefore === undefined || cpuAfter === undefined || into.serverCpuMicros === undefined
+            ? undefined
+            : into.serverCpuMicros + cpuAfter - cpuBefore;
       }
     }
     const noop = collected.get(NOOP_TOOL)!;
@@ -129,6 +143,29 @@ async function measureGroup(
       const ours = collected.get(tool)!;
       const stats = summarize(ours.latencies);
       const id = caseId(tool, transport, concurrency);
+      const perCall = (micros: number, of: Collected) => micros / of.calls;
+      const cpuRows = [
+        resultRow(
+          id,
+          'client_cpu',
+          'us/call',
+          perCall(ours.clientCpuMicros, ours),
+          reference,
+          perCall(noop.clientCpuMicros, noop),
+        ),
+      ];
+      if (ours.serverCpuMicros !== undefined && noop.serverCpuMicros !== undefined) {
+        cpuRows.unshift(
+          resultRow(
+            id,
+            'server_cpu',
+            'us/call',
+            perCall(ours.serverCpuMicros, ours),
+            reference,
+            perCall(noop.serverCpuMicros, noop),
+          ),
+        );
+      }
       return [
         resultRow(id, 'p50', 'ms', stats.p50, reference, ref.p50),
         resultRow(id, 'p99', 'ms', stats.p99, reference, ref.p99),
@@ -140,6 +177,7 @@ async function measureGroup(
           reference,
           refThroughput,
         ),
+        ...cpuRows,
       ];
     });
   } finally {
@@ -204,6 +242,9 @@ try {
       '  transport and sessions, measured in the same rounds. Latency: from callTool() to its result in the client',
       '  (another process), lower is better. Throughput: calls/s of all sessions together, higher is better.',
       'c1: one session, one call at a time. c32: 32 sessions, each with one call in flight (closed loop).',
+      "server_cpu: CPU time of the server's main thread (its event loop) per call, worker threads left out",
+      '  (Linux only); client_cpu: CPU time of the load generator per call. Both count on a shared machine',
+      '  where wall-clock latency does not: at c32 the calls are bounded by the CPU they need.',
       'bzzz_lookup: bzzz://*:<role>@<project> among 10,000 agents. bzzz_post: a text message into a thread by a',
       '  participant (durable append at synchronous=FULL, answered once durable; the read models catch up',
       '  after it, and every query waits for the views it reads to reflect the commands answered before it).',

@@ -49,6 +49,7 @@ async function run(request: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
   const latencies = new Float64Array(sessions * callsPerSession);
   let failures = 0;
   let firstFailure: string | undefined;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     clients.map(async (client, s) => {
@@ -70,7 +71,14 @@ async function run(request: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
     }),
   );
   const elapsedMs = performance.now() - started;
-  return { latencies: Array.from(latencies), elapsedMs, failures, ...(firstFailure ? { firstFailure } : {}) };
+  const used = process.cpuUsage(cpu);
+  return {
+    latencies: Array.from(latencies),
+    elapsedMs,
+    clientCpuMicros: used.user + used.system,
+    failures,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
 }
 
 async function disconnect(): Promise<void> {

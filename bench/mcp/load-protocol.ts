@@ -30,6 +30,8 @@ export interface RunResult {
   latencies: number[];
   /** First call sent to last result, all sessions. */
   elapsedMs: number;
+  /** CPU time of the load generator's process (all its threads) during the run, in microseconds. */
+  clientCpuMicros: number;
   /** Results with isError, and the first one's text. */
   failures: number;
   firstFailure?: string;
