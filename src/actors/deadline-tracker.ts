@@ -1,5 +1,6 @@
 import type { EventStore } from '../events/event-store.js';
-import type { RecordedEvent, Subscription } from '../events/types.js';
+import { pagesOf } from '../events/subscription-pages.js';
+import type { Subscription } from '../events/types.js';
 import type { ActorSystem } from './actor-system.js';
 import type { AnyActorKind } from './actor-kind.js';
 import type { TimerHandle } from './clock.js';
@@ -116,8 +117,7 @@ export class DeadlineTracker {
   async #follow(subscription: Subscription): Promise<void> {
     try {
       // Most events are this process's own, already recorded: pages spare a promise per event.
-      const pages = subscription.pages?.() ?? singleEvents(subscription);
-      for await (const page of pages) {
+      for await (const page of pagesOf(subscription)) {
         for (const event of page) {
           const recorded = this.#recorded.get(event.stream);
           if (recorded !== undefined && recorded >= event.revision) {
@@ -197,8 +197,4 @@ export class DeadlineTracker {
       void this.fireDue();
     }, earliest - this.system.clock.now());
   }
-}
-
-async function* singleEvents(subscription: Subscription): AsyncGenerator<readonly RecordedEvent[]> {
-  for await (const event of subscription) yield [event];
 }

@@ -1,4 +1,5 @@
 import type { EventStore } from '../../events/event-store.js';
+import { pagesOf } from '../../events/subscription-pages.js';
 import type { RecordedEvent, Subscription } from '../../events/types.js';
 import { costProjection } from '../../projections/cost/cost-projection.js';
 import type { ProjectionService } from '../../projections/projection-service.js';
@@ -71,9 +72,11 @@ export class ResourceChangeFeed {
 
   async #follow(subscription: Subscription): Promise<void> {
     try {
-      for await (const event of subscription) {
-        if (this.#stopped) return;
-        this.#collect(event);
+      for await (const page of pagesOf(subscription)) {
+        for (const event of page) {
+          if (this.#stopped) return;
+          this.#collect(event);
+        }
       }
     } catch (error) {
       if (!this.#stopped) this.options.onError(error);
