@@ -114,10 +114,14 @@ export class ProjectionView {
 
   /** Empties the view and its checkpoint (the view must not be following `$all`). */
   reset(): void {
-    this.db.transaction(() => {
-      this.#writer.reset();
-      this.checkpoints.put(this.definition.name, this.#empty(), this.clock());
-    })();
+    try {
+      this.db.transaction(() => {
+        this.#writer.reset();
+        this.checkpoints.put(this.definition.name, this.#empty(), this.clock());
+      })();
+    } finally {
+      this.#writer.forget?.();
+    }
     this.#checkpoint = this.#written = this.#empty();
   }
 
@@ -131,7 +135,10 @@ export class ProjectionView {
     if (last !== undefined || upTo !== undefined) {
       const reached =
         last !== undefined && (upTo === undefined || last.position > upTo) ? last.position : upTo;
-      this.commit(this.#stage.immediate(this.select(events), reached), last?.recordedAt);
+      this.commit(
+        this.#forgetOnThrow(() => this.#stage.immediate(this.select(events), reached)),
+        last?.recordedAt,
+      );
     }
     this.#notify();
   }
@@ -144,13 +151,16 @@ export class ProjectionView {
    */
   stage(events: readonly RecordedEvent[], upTo?: bigint): Checkpoint {
     // A checkpoint alone is one statement, after a check that writes nothing: no savepoint needed.
-    return events.length === 0 && this.db.inTransaction
-      ? this.#write(events, upTo)
-      : this.#stage.immediate(events, upTo);
+    return this.#forgetOnThrow(() =>
+      events.length === 0 && this.db.inTransaction
+        ? this.#write(events, upTo)
+        : this.#stage.immediate(events, upTo),
+    );
   }
 
   /** The transaction that staged `checkpoint` committed. */
   commit(checkpoint: Checkpoint, lastRecordedAt?: string): void {
+    this.#writer.committed?.();
     this.#checkpoint = this.#written = checkpoint;
     if (lastRecordedAt !== undefined) this.#lastRecordedAt = lastRecordedAt;
     this.#notify();
@@ -167,6 +177,7 @@ export class ProjectionView {
 
   /** Takes up the view where the database says it is (after CheckpointMoved): empty if it is gone. */
   takeUp(stored: Checkpoint | undefined): void {
+    this.#writer.forget?.();
     if (!stored || stored.version !== this.definition.version) this.reset();
     else this.#checkpoint = this.#written = stored;
     this.#notify();
@@ -187,6 +198,8 @@ export class ProjectionView {
 
   /** A write failed: the view stays as its last committed batch left it, and is no longer followed. */
   fail(error: unknown): void {
+    // The batch that failed may have rolled back after the writer applied it in memory.
+    this.#writer.forget?.();
     this.#state = 'failed';
     this.#error = error instanceof Error ? error.message : String(error);
     this.#notify();
@@ -216,6 +229,16 @@ export class ProjectionView {
     }
     this.checkpoints.put(this.definition.name, next, this.clock());
     return next;
+  }
+
+  /** Runs a write; if it throws, its savepoint or transaction rolled back: the writer forgets. */
+  #forgetOnThrow<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      this.#writer.forget?.();
+      throw error;
+    }
   }
 
   #empty(): Checkpoint {

@@ -24,6 +24,17 @@ export interface ProjectionWriter {
    * writer may keep rows in memory during a batch and write each once here.
    */
   flush?(): void;
+  /**
+   * The transaction of the batch applied since the last call committed: what the writer keeps in
+   * memory of it now matches the database (a writer may keep rows across batches, as long as only
+   * committed ones).
+   */
+  committed?(): void;
+  /**
+   * What the writer keeps in memory may no longer match the database: the batch's savepoint or
+   * transaction rolled back, or another writer (a CLI rebuild) moved the view. It forgets all of it.
+   */
+  forget?(): void;
 }
 
 /** Whether a projection reading `types` (all of them when undefined) reads any of `eventTypes`. */

@@ -1,5 +1,6 @@
 import type { AgentEvent, AgentProfile, TaskUsage } from '../../actors/agent/agent-events.js';
 import type { RecordedEvent } from '../../events/types.js';
+import { typedData } from '../event-data.js';
 import type { ProjectionDefinition } from '../projection.js';
 import { agentChanged, agentTouched, generationWritten, viewReset } from './lookup-cache.js';
 import { type AgentRow, prepareLookupStatements } from './lookup-schema.js';
@@ -69,7 +70,7 @@ export const lookupProjection: ProjectionDefinition = {
       apply(event) {
         if (!event.stream.startsWith(AGENT_STREAM)) return;
         const id = event.stream.slice(AGENT_STREAM.length);
-        const data = { ...(event.data as object), type: event.type } as AgentEvent;
+        const data = typedData<AgentEvent>(event);
         if (data.type === 'AgentAnnounced') {
           save(announcedRow(id, data, event), true);
           return;

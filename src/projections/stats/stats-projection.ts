@@ -1,5 +1,6 @@
 import type { AgentEvent, TaskUsage } from '../../actors/agent/agent-events.js';
 import type { RecordedEvent } from '../../events/types.js';
+import { typedData } from '../event-data.js';
 import type { ProjectionDefinition } from '../projection.js';
 
 const AGENT_STREAM = 'agent-';
@@ -106,8 +107,16 @@ export const statsProjection: ProjectionDefinition = {
     const setThread = db.prepare<[string, number]>(
       'INSERT OR REPLACE INTO stats_threads (thread_id, closed) VALUES (?, ?)',
     );
+    // What the batch adds to the counters and the times it read, written once at flush.
+    const counts = new Map<StatsCounter, number>();
+    let first: string | undefined;
+    let last: string | undefined;
     const count = (name: StatsCounter, by = 1) => {
-      if (by !== 0) add.run(name, by);
+      if (by !== 0) counts.set(name, (counts.get(name) ?? 0) + by);
+    };
+    const forget = () => {
+      counts.clear();
+      first = last = undefined;
     };
     const finished = (usage: TaskUsage | null, completed: boolean) => {
       count(completed ? 'tasks_completed' : 'tasks_failed');
@@ -154,13 +163,20 @@ export const statsProjection: ProjectionDefinition = {
       }
     };
     return {
-      reset: () => db.exec(STATS_TABLES.map((table) => `DELETE FROM ${table};`).join('\n')),
+      reset() {
+        forget();
+        db.exec(STATS_TABLES.map((table) => `DELETE FROM ${table};`).join('\n'));
+      },
+      flush() {
+        for (const [name, by] of counts) if (by !== 0) add.run(name, by);
+        if (first !== undefined) firstTime.run('first_event_at', first);
+        if (last !== undefined) setTime.run('last_event_at', last);
+        forget();
+      },
+      forget,
       apply(event: RecordedEvent) {
         if (event.stream.startsWith(AGENT_STREAM)) {
-          agent(event.stream.slice(AGENT_STREAM.length), {
-            ...(event.data as object),
-            type: event.type,
-          } as AgentEvent);
+          agent(event.stream.slice(AGENT_STREAM.length), typedData<AgentEvent>(event));
         } else if (event.stream.startsWith(THREAD_STREAM)) {
           const id = event.stream.slice(THREAD_STREAM.length);
           if (event.type === 'ThreadCreated') setThread.run(id, 0);
@@ -169,8 +185,8 @@ export const statsProjection: ProjectionDefinition = {
         } else {
           return;
         }
-        firstTime.run('first_event_at', event.recordedAt);
-        setTime.run('last_event_at', event.recordedAt);
+        first ??= event.recordedAt;
+        last = event.recordedAt;
       },
     };
   },

@@ -5,7 +5,7 @@ import type { FromWorker, ToWorker } from './protocol.js';
 /** What the worker's report (worker-report.ts) counts of each subscription's batches. */
 export interface BatchFlow {
   received(id: number): void;
-  /** The consumer took the last event of a batch. */
+  /** The consumer took a batch (as a page, or its first event). */
   consumed(id: number): void;
   /** The subscription is closed. */
   forget(id: number): void;
@@ -13,8 +13,8 @@ export interface BatchFlow {
 
 /**
  * The projection worker's `$all`: each subscription asks the main thread for one of its store's
- * (event-forwarder.ts) and yields the events it is sent. The views' loop (projection-loop.ts) follows
- * it as it would the store.
+ * (event-forwarder.ts) and yields the events it is sent, a batch at a time to the views' loop
+ * (projection-loop.ts), which follows it as it would the store.
  */
 export class ForwardedEvents implements EventSource {
   readonly #subscriptions = new Map<number, ForwardedSubscription>();
@@ -56,10 +56,14 @@ export class ForwardedEvents implements EventSource {
   }
 }
 
-/** The events of one forwarded subscription, in the order sent, batch after batch. */
+/**
+ * The events of one forwarded subscription, in the order sent, batch after batch: one at a time, or a
+ * batch at a time as pages (what the views' loop reads: no promise per event).
+ */
 class ForwardedSubscription implements Subscription {
   readonly #batches: RecordedEvent[][] = [];
-  readonly #iterator: AsyncGenerator<RecordedEvent>;
+  /** The iteration started (events or pages): closing the subscription ends it. */
+  #iterator: AsyncGenerator<unknown> | undefined;
   #wake: (() => void) | undefined;
   #ended = false;
   #error: Error | undefined;
@@ -68,12 +72,15 @@ class ForwardedSubscription implements Subscription {
   constructor(
     private readonly consumed: () => void,
     private readonly closing: () => void,
-  ) {
-    this.#iterator = this.#run();
-  }
+  ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    return this.#iterator;
+    return this.#start(this.#events());
+  }
+
+  pages(): AsyncIterable<readonly RecordedEvent[]> {
+    const pages = this.#start(this.#pages());
+    return { [Symbol.asyncIterator]: () => pages };
   }
 
   push(events: RecordedEvent[]): void {
@@ -94,20 +101,32 @@ class ForwardedSubscription implements Subscription {
       this.closing();
     }
     this.#wake?.();
-    await this.#iterator.return(undefined);
+    await this.#iterator?.return(undefined);
   }
 
-  async *#run(): AsyncGenerator<RecordedEvent> {
+  #start<T>(iterator: AsyncGenerator<T>): AsyncGenerator<T> {
+    if (this.#iterator) throw new Error('internal: a forwarded subscription is iterated once');
+    this.#iterator = iterator;
+    return iterator;
+  }
+
+  async *#events(): AsyncGenerator<RecordedEvent> {
+    for await (const batch of this.#pages()) {
+      for (const event of batch) {
+        yield event;
+        if (this.#closed) return;
+      }
+    }
+  }
+
+  /** The batches as sent, the empty ones left out; each is consumed as it is handed out. */
+  async *#pages(): AsyncGenerator<RecordedEvent[]> {
     for (;;) {
       if (this.#closed) return;
       const batch = this.#batches.shift();
       if (batch) {
-        if (batch.length === 0) this.consumed();
-        for (let i = 0; i < batch.length; i++) {
-          if (i === batch.length - 1) this.consumed();
-          yield batch[i]!;
-          if (this.#closed) return;
-        }
+        this.consumed();
+        if (batch.length > 0) yield batch;
       } else if (this.#ended) {
         if (this.#error) throw this.#error;
         return;

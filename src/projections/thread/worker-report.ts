@@ -23,7 +23,7 @@ export class WorkerReport implements BatchFlow {
     this.#unacked.set(id, (this.#unacked.get(id) ?? 0) + 1);
   }
 
-  /** The views' loop took the last event of a batch of subscription `id`. */
+  /** The views' loop took a batch of subscription `id`. */
   consumed(id: number): void {
     this.#acks.set(id, (this.#acks.get(id) ?? 0) + 1);
     if ((this.#unacked.get(id) ?? 0) >= MAX_BATCHES_IN_FLIGHT) this.#schedule();

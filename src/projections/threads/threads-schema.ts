@@ -171,6 +171,20 @@ export interface MessageRow {
   posted_at: string;
 }
 
+/** A message's columns in table order (MessageRow's), for the positional insert. */
+export type MessageValues = [
+  thread_id: string,
+  seq: number,
+  message_id: string,
+  sender: string,
+  content: string,
+  message_type: string,
+  reply_to: string | null,
+  metadata: string,
+  error: number,
+  posted_at: string,
+];
+
 export interface DecisionRow {
   thread_id: string;
   decision_id: string;
@@ -209,7 +223,8 @@ export interface EscalationRow {
 
 const named = (columns: readonly string[]) => columns.map((column) => `@${column}`).join(', ');
 
-const THREAD_COLUMNS = [
+/** The columns of `threads`, in table order. */
+export const THREAD_COLUMNS = [
   'id',
   'revision',
   'topic',
@@ -239,7 +254,8 @@ const THREAD_COLUMNS = [
   'closed_by',
   'close_note',
   'closed_at',
-] as const;
+] as const satisfies readonly (keyof ThreadRow)[];
+export type ThreadColumn = (typeof THREAD_COLUMNS)[number];
 
 /** Creates the tables (idempotent) and prepares the writer's statements. */
 export function prepareThreadStatements(db: Database.Database) {
@@ -249,26 +265,18 @@ export function prepareThreadStatements(db: Database.Database) {
     saveThread: db.prepare<ThreadRow>(
       `INSERT OR REPLACE INTO threads (${THREAD_COLUMNS.join(', ')}) VALUES (${named(THREAD_COLUMNS)})`,
     ),
-    getParticipant: db.prepare<[string, string], ParticipantRow>(
-      'SELECT * FROM thread_participants WHERE thread_id = ? AND agent_id = ?',
-    ),
-    nextOrdinal: db.prepare<[string], { next: number }>(
-      'SELECT COALESCE(MAX(ordinal) + 1, 0) AS next FROM thread_participants WHERE thread_id = ?',
+    participantsOf: db.prepare<[string], ParticipantRow>(
+      'SELECT * FROM thread_participants WHERE thread_id = ? ORDER BY ordinal',
     ),
     saveParticipant: db.prepare<ParticipantRow>(
       `INSERT OR REPLACE INTO thread_participants (thread_id, agent_id, ordinal, status, invited_at, joined_at, left_at)
        VALUES (@thread_id, @agent_id, @ordinal, @status, @invited_at, @joined_at, @left_at)`,
     ),
-    memberIds: db
-      .prepare<[string], string>(
-        `SELECT agent_id FROM thread_participants WHERE thread_id = ? AND status <> 'left' ORDER BY ordinal`,
-      )
-      .pluck(),
-    insertMessage: db.prepare<MessageRow>(
+    // Positional: binding ten named parameters costs about as much as the insert (one per message).
+    insertMessage: db.prepare<MessageValues>(
       `INSERT INTO thread_messages (thread_id, seq, message_id, sender, content, message_type, reply_to, metadata,
          error, posted_at)
-       VALUES (@thread_id, @seq, @message_id, @sender, @content, @message_type, @reply_to, @metadata, @error,
-         @posted_at)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     flagMessage: db.prepare<[string, string]>(
       'UPDATE thread_messages SET error = 1 WHERE thread_id = ? AND message_id = ? AND error = 0',
