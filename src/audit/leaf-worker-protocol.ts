@@ -1,3 +1,4 @@
+import { BzzzError, isBzzzError } from '../errors.js';
 import type { JsonObject } from '../events/json.js';
 import { HASH_SIZE } from './rfc6962-hash.js';
 import type { TreeFrontier } from './tree-edge.js';
@@ -41,7 +42,34 @@ export type WorkerReply =
   | { ready: true }
   /** Done: recorded, and in the reply region, the leaves then `upper[k]` nodes of each level k + 1. */
   | { upper: number[] }
-  | { error: string; code?: string; details?: JsonObject };
+  | FailureReply;
+
+/** A batch failed in a trail worker (this one, or store-file-feed-main.ts): the error, as it can travel. */
+export interface FailureReply {
+  error: string;
+  code?: string;
+  details?: JsonObject;
+}
+
+/** The failure reply of `error`, thrown in a worker. */
+export function failureReply(error: unknown): FailureReply {
+  if (isBzzzError(error)) return { error: error.message, code: error.code, details: error.details };
+  return {
+    error: error instanceof Error ? error.message : String(error),
+    ...(typeof (error as { code?: unknown })?.code === 'string'
+      ? { details: { code: (error as { code: string }).code } }
+      : {}),
+  };
+}
+
+/** The error a failure reply stands for, on the writer's thread. */
+export function failureError(reply: FailureReply): BzzzError {
+  return reply.code !== undefined
+    ? new BzzzError(reply.code, reply.error, reply.details ?? {})
+    : new BzzzError('AUDIT_DB_UNAVAILABLE', `recording trail leaves failed: ${reply.error}`, {
+        ...reply.details,
+      });
+}
 
 /** Where each part of a batch of `count` events and `bytesLength` bytes lies in the request region. */
 export interface RequestLayout {

@@ -4,6 +4,7 @@ import { BzzzError } from '../errors.js';
 import type { PackedLeaves } from './leaf-runs.js';
 import {
   type BatchMessage,
+  failureError,
   type LeafWorkerData,
   replySize,
   requestLayout,
@@ -202,13 +203,7 @@ class LeafWorker implements LeafSink {
       }
       pending.resolve({ leaves: region.subarray(0, pending.count * HASH_SIZE), upper });
     } else {
-      pending.reject(
-        reply.code !== undefined
-          ? new BzzzError(reply.code, reply.error, reply.details ?? {})
-          : new BzzzError('AUDIT_DB_UNAVAILABLE', `recording trail leaves failed: ${reply.error}`, {
-              ...reply.details,
-            }),
-      );
+      pending.reject(failureError(reply));
     }
   }
 

@@ -1,9 +1,4 @@
 import { BzzzError } from '../errors.js';
-import {
-  type CanonicalPage,
-  type CanonicalSubscription,
-  subscribeToAllCanonical,
-} from '../events/canonical-reads.js';
 import { WrongExpectedRevisionError } from '../events/errors.js';
 import type { EventStore } from '../events/event-store.js';
 import type { NodeIdentity } from '../identity/node-identity.js';
@@ -13,30 +8,15 @@ import {
   type SignedCheckpoint,
   signCheckpoint,
 } from './checkpoint.js';
-import { type LeafSink, openLeafSink } from './leaf-worker.js';
 import { MerkleTree } from './merkle-tree.js';
 import type { TrailDb } from './trail-db.js';
-import { AUDIT_STREAM_PREFIX, bytesEqual, checkpointStream, toHex } from './trail.js';
-import { trailEventsOf } from './trail-batch.js';
+import { bytesEqual, checkpointStream, toHex } from './trail.js';
+import { openTrailFeed, type RecordedBatch, type TrailFeed } from './trail-feed.js';
 
 /** Defaults of the checkpoint policy: every 1000 trail events or every 60 s if the trail grew. */
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
-/**
- * Entries of `$all` per read: room for what PACE_MS brings under load (about 1,250 events at 50,000
- * appends/s), well within what the embedded store keeps in memory for its followers (8,192).
- */
-const MAX_BATCH = 2000;
-/**
- * Once caught up, the writer reads the log at most every PACE_MS: a read of the log, and the batch it
- * makes, cost about as much on the main thread whether they hold one commit or ten (the store's read,
- * the hand-over to the leaf worker, the tree's checks; a transaction in the worker), so under load the
- * events of many group commits go at once. Measured on the main thread under load: 25 ms cost less
- * than 10 ms, and 50 ms no less (the events waiting for the read live longer, and the garbage collector
- * copies them). flush() and stop() cut the wait short.
- */
-const PACE_MS = 25;
 const APPEND_ATTEMPTS = 5;
 
 export interface TrailWriterOptions {
@@ -52,6 +32,11 @@ export interface TrailWriterOptions {
   now?: () => number;
   /** Failures of the background work (following `$all`, timed checkpoints). */
   onError?: (error: unknown) => void;
+  /**
+   * For the embedded store on a file: read the trail's events from the file in a worker thread
+   * (default true), rather than follow the store's subscription on this thread (trail-feed.ts).
+   */
+  readStoreFile?: boolean;
 }
 
 /** The latest valid checkpoint in the node's `audit-` stream. */
@@ -85,23 +70,21 @@ export class TrailWriter {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
+  readonly #readStoreFile: boolean;
   readonly #tree: MerkleTree;
   readonly #waiters = new Set<() => void>();
   #followed: bigint | undefined;
-  /** Hashes and records the leaves (leaf-worker.ts): the tree only ever holds recorded leaves. */
-  #sink: LeafSink | undefined;
+  /** Reads, hashes and records the trail's events (trail-feed.ts): the tree only ever holds recorded leaves. */
+  #feed: TrailFeed | undefined;
   #last: KnownCheckpoint | undefined;
   /** Revision of the last event of the checkpoint stream (-1: none), for optimistic appends. */
   #streamRevision = -1;
-  #subscription: CanonicalSubscription | undefined;
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerTicks = 0;
   #state: 'new' | 'running' | 'stopped' | 'failed' = 'new';
   #error: unknown;
   #signing: Promise<unknown> = Promise.resolve();
-  /** Ends the current pacing wait, if any. */
-  #endPace: (() => void) | undefined;
 
   constructor(options: TrailWriterOptions) {
     if (options.db.trail !== options.identity.nodeId) {
@@ -114,6 +97,7 @@ export class TrailWriter {
     this.#intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
+    this.#readStoreFile = options.readStoreFile ?? true;
     this.#tree = new MerkleTree();
     for (const hash of options.db.leafHashes()) this.#tree.appendLatin1(hash);
     this.#followed = options.db.followed;
@@ -162,18 +146,18 @@ export class TrailWriter {
     if (this.#state !== 'new') throw new Error(`the trail writer is ${this.#state}`);
     await this.#loadLatestCheckpoint();
     this.#assertExtendsLast();
-    this.#sink = await openLeafSink(this.#db, this.#tree.frontier());
-    const from = this.#followed;
-    // The trail events come as their canonical bytes, composed by the store without parsing them.
-    this.#subscription = subscribeToAllCanonical(this.#store, {
-      from: from === undefined ? 'start' : { after: from },
-      author: this.trail,
-      excludeStreamPrefixes: [AUDIT_STREAM_PREFIX],
-      withIdentity: true,
-      maxCount: MAX_BATCH,
+    this.#feed = await openTrailFeed({
+      store: this.#store,
+      db: this.#db,
+      trail: this.trail,
+      frontier: this.#tree.frontier(),
+      followed: this.#followed,
+      // Someone waits, or the writer is stopping: the feed does not pause until it has caught up.
+      urgent: () => this.#waiters.size > 0 || this.#state !== 'running',
+      readStoreFile: this.#readStoreFile,
     });
     this.#state = 'running';
-    this.#loop = this.#follow(this.#subscription);
+    this.#loop = this.#follow(this.#feed);
     if (this.#intervalMs > 0) {
       this.#timer = setInterval(() => {
         this.#timerTicks++;
@@ -187,7 +171,6 @@ export class TrailWriter {
 
   /** Resolves once every event in `$all` at the time of the call has been processed. */
   async flush(): Promise<void> {
-    this.#endPace?.();
     const [head] = await this.#store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
     if (head !== undefined) await this.#caughtUp(head.position);
   }
@@ -200,11 +183,12 @@ export class TrailWriter {
         else if (this.#state !== 'running') resolve();
         else return;
         this.#waiters.delete(check);
+        if (this.#waiters.size === 0) this.#feed?.relax();
       };
       this.#waiters.add(check);
       check();
-      // Someone waits for the writer to catch up: no pause until it has (see #follow).
-      this.#endPace?.();
+      // Someone waits for the writer to catch up: no pause until it has (see trail-feed.ts).
+      if (this.#waiters.has(check)) this.#feed?.hurry();
     });
   }
 
@@ -232,12 +216,11 @@ export class TrailWriter {
     this.#timer = undefined;
     if (this.#state === 'running') await this.flush();
     if (this.#state === 'running') this.#state = 'stopped';
-    this.#endPace?.();
-    await this.#subscription?.close();
+    await this.#feed?.stop();
     await this.#loop;
     this.#notify();
     await this.#signing;
-    await this.#sink?.close();
+    await this.#feed?.close();
     if (this.#state === 'failed') throw this.#error;
     if (this.#state === 'new') this.#state = 'stopped';
     return this.#checkpointNow(this.#tree.size);
@@ -301,17 +284,14 @@ export class TrailWriter {
     }
   }
 
-  async #follow(subscription: CanonicalSubscription): Promise<void> {
+  async #follow(feed: TrailFeed): Promise<void> {
     try {
-      for await (const page of subscription) {
-        await this.#apply(page);
-        // Every `checkpointEvery` events exactly, however many a page brought (the tree answers for any
+      for (let batch = await feed.next(); batch !== undefined; batch = await feed.next()) {
+        this.#apply(batch);
+        // Every `checkpointEvery` events exactly, however many a batch brought (the tree answers for any
         // earlier size).
         while (this.#tree.size - (this.#last?.size ?? 0) >= this.#every) {
           await this.#sign(() => (this.#last?.size ?? 0) + this.#every);
-        }
-        if (page.scanned < MAX_BATCH && this.#state === 'running' && this.#waiters.size === 0) {
-          await this.#pace();
         }
       }
     } catch (error) {
@@ -325,37 +305,20 @@ export class TrailWriter {
     if (this.#state !== 'running') return;
     this.#state = 'failed';
     this.#error = error;
-    this.#endPace?.();
     this.#onError(error);
     this.#notify();
-    await this.#subscription?.close();
+    await this.#feed?.stop();
   }
 
-  /**
-   * Has the page's trail events hashed and recorded (with the position followed), then extends the
-   * in-memory tree with their leaves.
-   */
-  async #apply(page: CanonicalPage): Promise<void> {
-    const batch = trailEventsOf(page, this.trail, this.#tree.size);
-    const count = batch.ids.length;
-    const followed = page.last ?? this.#followed;
-    const { leaves, upper } = await this.#sink!.submit({ ...batch, followed });
-    if (upper) this.#tree.appendComputed(leaves, count, upper);
-    else this.#tree.appendPacked(leaves, count);
-    this.#followed = followed;
+  /** Extends the in-memory tree with a batch the feed has recorded (with the position followed). */
+  #apply(batch: RecordedBatch): void {
+    const { count, leaves, upper } = batch;
+    if (count > 0) {
+      if (upper) this.#tree.appendComputed(leaves, count, upper);
+      else this.#tree.appendPacked(leaves, count);
+    }
+    this.#followed = batch.followed ?? this.#followed;
     this.#notify();
-  }
-
-  /** Waits PACE_MS, or less if flush() or stop() asks (or the writer stops). */
-  async #pace(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#endPace?.(), PACE_MS);
-      this.#endPace = () => {
-        clearTimeout(timer);
-        this.#endPace = undefined;
-        resolve();
-      };
-    });
   }
 
   #notify(): void {

@@ -33,6 +33,12 @@ export interface VerifyTrailOptions extends ProgressOptions {
   pageSize?: number;
   /** Most issues kept in the report (all are counted). */
   maxIssues?: number;
+  /**
+   * For the embedded store on a file: whether the fast pass reads the log from the file in a worker
+   * thread, beside its hashing (store-file-pages.ts). Default: when the log is long enough for the
+   * worker to pay for its start.
+   */
+  readStoreFile?: boolean;
 }
 
 export const DEFAULT_PAGE = 2000;

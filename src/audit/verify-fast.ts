@@ -1,8 +1,9 @@
-import { type CanonicalPage, readAllCanonical } from '../events/canonical-reads.js';
+import type { CanonicalPage } from '../events/canonical-reads.js';
 import type { RecordedEvent } from '../events/types.js';
 import { HASH_SIZE, leafHashInPlace } from './rfc6962-hash.js';
 import { TrailChecker, type TrailReport } from './trail-checks.js';
 import type { LeafRun } from './leaf-runs.js';
+import { type CanonicalPages, openCanonicalPages } from './store-file-pages.js';
 import type { TrailDb } from './trail-db.js';
 import { AUDIT_STREAM_PREFIX, checkpointStream, eventLeafHash, isTrailEvent } from './trail.js';
 import { DEFAULT_PAGE, LogProgress, logHead, type VerifyTrailOptions } from './verify-common.js';
@@ -10,6 +11,8 @@ import { DEFAULT_PAGE, LogProgress, logHead, type VerifyTrailOptions } from './v
 const RECORDED_RUN = 4096;
 /** Entries per read when reading events again, parsed, to vouch for their leaves. */
 const RECHECK_PAGE = 2000;
+/** Entries of `$all` from which the log is read in a worker by default (its start costs some ms). */
+const WORKER_FROM_ENTRIES = 20_000;
 
 /**
  * The fast pass of store verification. The full pass (verify-trail.ts) parses every event and
@@ -41,13 +44,32 @@ export async function verifyTrailFast(options: VerifyTrailOptions): Promise<Trai
 }
 
 async function fastPass(options: VerifyTrailOptions): Promise<TrailReport | undefined> {
-  const { store, trail } = options;
+  const head = await logHead(options.store);
+  const pages = openCanonicalPages(options.store, {
+    author: options.trail,
+    excludeStreamPrefixes: [AUDIT_STREAM_PREFIX],
+    fromPosition: 0n,
+    pageSize: options.pageSize ?? DEFAULT_PAGE,
+    readStoreFile: options.readStoreFile ?? head >= WORKER_FROM_ENTRIES,
+  });
+  try {
+    return await scan(options, pages, head);
+  } finally {
+    await pages.close();
+  }
+}
+
+/** The pass over the pages of the whole log, up to `head` (for progress). */
+async function scan(
+  options: VerifyTrailOptions,
+  pages: CanonicalPages,
+  head: bigint,
+): Promise<TrailReport | undefined> {
+  const { trail } = options;
   const pageSize = options.pageSize ?? DEFAULT_PAGE;
   const checker = new TrailChecker(trail, options.publicKey);
   const recorded = options.recorded && new RecordedRun(options.recorded);
   const auditStream = checkpointStream(trail);
-  const selection = { author: trail, excludeStreamPrefixes: [AUDIT_STREAM_PREFIX] };
-  const head = await logHead(store);
   const progress = new LogProgress(options, head);
   /** Composed leaves nothing has vouched for yet. */
   const unvouched: Unvouched[] = [];
@@ -66,12 +88,8 @@ async function fastPass(options: VerifyTrailOptions): Promise<TrailReport | unde
     return recorded === undefined || recorded.check(event.position, leaf) !== 'mismatch';
   };
 
-  for (let from = 0n; ;) {
-    const page: CanonicalPage = await readAllCanonical(store, {
-      ...selection,
-      fromPosition: from,
-      maxCount: pageSize,
-    });
+  for (;;) {
+    const page: CanonicalPage = await pages.next();
     const { composed, parsed, parsedAfter } = page;
     const members = new MemberScan(composed.bytes);
     let p = 0;
@@ -92,7 +110,6 @@ async function fastPass(options: VerifyTrailOptions): Promise<TrailReport | unde
     scanned += page.scanned;
     if (page.last !== undefined) progress.maybe(page.last, counts());
     if (page.scanned < pageSize) break;
-    from = page.last! + 1n;
   }
   if (recorded && !recorded.finished()) return undefined;
   const extra: Partial<TrailReport> = recorded ? { recordedCompared: recorded.compared } : {};

@@ -38,6 +38,7 @@ import { openStoreDatabase, type Synchronous } from './schema.js';
 import { toStoreError } from './sqlite-errors.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { StreamCache } from './stream-cache.js';
+import { registerStoreFile } from './store-file.js';
 
 export interface SqliteEventStoreOptions {
   /** File path, or ':memory:' for a private throw-away store. */
@@ -61,7 +62,9 @@ const CANONICAL_PAGE = 1000;
 
 /** Opens the embedded event store (the default adapter). */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
-  return new SqliteEventStore(options);
+  const store = new SqliteEventStore(options);
+  registerStoreFile(store, options.path);
+  return store;
 }
 
 class SqliteEventStore implements EventStore {
