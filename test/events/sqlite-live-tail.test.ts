@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/events/event-store.js';
 import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.js';
 import type { EventFilter, RecordedEvent, Subscription } from '../../src/events/types.js';
+import { until } from '../support/until.js';
 
 /** Takes `count` events from a subscription (without closing it). */
 async function take(subscription: Subscription, count: number): Promise<RecordedEvent[]> {
@@ -95,6 +96,34 @@ describe('the embedded store serves live subscriptions from what it committed', 
       const events = await pending;
       expect(events.map((event) => Number(event.position))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(plain(events)).toEqual(plain(await store.readAll()));
+      await live.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('gives a filtered live subscriber what another connection committed after its own last commit', async () => {
+    const other = openSqliteEventStore({ path, nodeId: 'other' });
+    try {
+      const live = store.subscribeToAll({ from: 'end', filter: { streamPrefixes: ['agent-'] } });
+      const received: RecordedEvent[] = [];
+      const following = (async () => {
+        for await (const event of live) {
+          received.push(event);
+          if (received.length === 4) return;
+        }
+      })();
+      await store.append('agent-1', [{ type: 'Mine', data: { i: 1 } }]);
+      await store.append('thread-1', [{ type: 'Skipped', data: {} }]);
+      // Nothing of this connection follows: only the poll of other writers brings these.
+      await other.append('thread-2', [{ type: 'Skipped', data: {} }]);
+      await other.append('agent-2', [{ type: 'Theirs', data: { i: 2 } }]);
+      await other.append('agent-3', [{ type: 'Theirs', data: { i: 3 } }]);
+      await until("the other connection's events", () => (received.length === 3 ? true : undefined));
+      await store.append('agent-1', [{ type: 'Mine', data: { i: 4 } }]);
+      await following;
+      expect(received.map((event) => (event.data as { i: number }).i)).toEqual([1, 2, 3, 4]);
+      expect(plain(received)).toEqual(plain(await store.readAll({ filter: { streamPrefixes: ['agent-'] } })));
       await live.close();
     } finally {
       await other.close();

@@ -37,6 +37,7 @@ import { StreamState, toRecordedEvent } from './rows.js';
 import { openStoreDatabase, type Synchronous } from './schema.js';
 import { toStoreError } from './sqlite-errors.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { LiveHead } from './live-head.js';
 import { StreamCache } from './stream-cache.js';
 import { registerStoreFile } from './store-file.js';
 
@@ -80,6 +81,7 @@ class SqliteEventStore implements EventStore {
   readonly #options: SqliteEventStoreOptions;
   readonly #poller: NodeJS.Timeout;
   #dataVersion: number;
+  readonly #liveHead = new LiveHead(() => this.#headPosition());
   #closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -91,6 +93,8 @@ class SqliteEventStore implements EventStore {
     this.#canonical = new CanonicalQueries(this.#db);
     const streams = new StreamCache(this.#statements, () => this.#readDataVersion());
     this.#streams = streams;
+    /** The last position the group being committed wrote. */
+    let written: bigint | undefined;
     this.#groupCommit = new GroupCommit(this.#db, {
       begin: () => streams.begin(),
       apply: (job) => {
@@ -98,14 +102,20 @@ class SqliteEventStore implements EventStore {
         const recordedAt = this.#clock();
         const result = applyAppend(this.#statements, streams, job, recordedAt);
         // Written, not replayed: kept for canonical reads of the head of the log.
-        if (result.nextExpectedRevision > before) this.#recent.stage(job, result, recordedAt);
+        if (result.nextExpectedRevision > before) {
+          this.#recent.stage(job, result, recordedAt);
+          written = result.position;
+        }
         return result;
       },
       afterCommit: () => {
+        if (written !== undefined) this.#liveHead.committed(written);
+        written = undefined;
         this.#recent.commit();
         this.#signal.notify();
       },
       rolledBack: () => {
+        written = undefined;
         this.#recent.discard();
         streams.clear();
       },
@@ -201,7 +211,7 @@ class SqliteEventStore implements EventStore {
         this.#assertOpen();
         const read = { ...options, fromPosition: after === undefined ? 0n : after + 1n, maxCount };
         return this.#guard(() => {
-          const head = this.#headPosition();
+          const head = this.#liveHead.get();
           const page =
             recentCanonicalPage(this.#recent, read, head === undefined ? undefined : Number(head), frames) ??
             this.#canonical.run(read);
@@ -251,7 +261,7 @@ class SqliteEventStore implements EventStore {
           // Positions are row ids: the first is 1.
           const position = after === undefined ? 1 : Number(after) + 1;
           return this.#guard(() => {
-            const head = this.#headPosition();
+            const head = this.#liveHead.get();
             const headAt = head === undefined ? undefined : Number(head);
             const events =
               this.#recent.events(position, limit, headAt, filter) ??
@@ -262,7 +272,7 @@ class SqliteEventStore implements EventStore {
             return events;
           });
         },
-        ...(filter ? { head: () => this.#headPosition() } : {}),
+        ...(filter ? { head: () => this.#liveHead.get() } : {}),
         onEnd: () => this.#recent.release(reader),
       },
       start,
@@ -322,7 +332,12 @@ class SqliteEventStore implements EventStore {
   #writeNow(write: () => void): void {
     this.#groupCommit.flush();
     this.#streams.clear();
-    this.#guard(() => this.#db.transaction(write).immediate());
+    this.#liveHead.forget();
+    try {
+      this.#guard(() => this.#db.transaction(write).immediate());
+    } finally {
+      this.#liveHead.forget();
+    }
     this.#signal.notify();
   }
 
@@ -353,6 +368,7 @@ class SqliteEventStore implements EventStore {
     const version = this.#readDataVersion();
     if (version !== this.#dataVersion) {
       this.#dataVersion = version;
+      this.#liveHead.forget();
       this.#signal.notify();
     }
   }
