@@ -52,7 +52,10 @@ export interface CommandResult {
   revision: number;
   /** `$all` position of the last appended event: wait for it to read your writes in projections. */
   position?: bigint;
+  /** The kind's view of the actor after the command (built when first read). */
   state: JsonObject;
+  /** The machine snapshot after the command, for callers that need one field rather than the view: read only. */
+  snapshot: AnyMachineSnapshot;
 }
 
 /** An actor's current state, for queries that must not go through a projection. */
@@ -335,6 +338,7 @@ export class ActorSystem {
       actorId: cell.actorId,
       events,
       revision: folded.revision,
+      snapshot: folded.state,
       // Built on first read: most senders need only the revision and the position.
       get state() {
         view ??= cell.kind.view(folded.state);

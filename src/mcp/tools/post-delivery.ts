@@ -7,7 +7,7 @@ import type { JsonObject } from '../../events/json.js';
 import { lookupAgents } from '../../projections/lookup/lookup-queries.js';
 import { type McpContext, readViews, sendCommand } from '../mcp-context.js';
 import { newToolId } from './ids.js';
-import { lastOf, participantIds } from './thread-view-json.js';
+import type { ThreadState } from '../../actors/thread/thread-outcome.js';
 
 /** What bzzz_post needs to deliver one message. */
 export interface PostRequest {
@@ -180,11 +180,13 @@ async function post(
     ...(request.replyTo === undefined ? {} : { reply_to: request.replyTo }),
     metadata,
   });
-  const message = lastOf(result.state, 'messages', (m) => m.sender === sender);
+  // Read from the thread's state rather than its whole view (built for nothing else here).
+  const thread = (result.snapshot as ThreadState).context;
+  const message = thread.recent_messages.findLast((m) => m.sender === sender);
   return {
-    message_id: String(message?.id ?? ''),
+    message_id: message?.message_id ?? '',
     mode,
-    recipients: participantIds(result.state).filter((id) => id !== sender),
+    recipients: thread.participants.filter((p) => p.status !== 'left' && p.id !== sender).map((p) => p.id),
     thread_id: threadId,
     task_id: null,
     position: result.position,
