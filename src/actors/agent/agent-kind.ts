@@ -62,7 +62,10 @@ export function agentDeadlines(state: AgentState): Deadline<AgentEvent>[] {
     {
       key: HEARTBEAT_DEADLINE,
       dueAt,
-      event: { type: 'AgentWentOffline', at: new Date(dueAt).toISOString(), last_heartbeat: lastHeartbeat },
+      // Built when the deadline fires: deadlines are derived again after every heartbeat.
+      get event(): AgentEvent {
+        return { type: 'AgentWentOffline', at: new Date(dueAt).toISOString(), last_heartbeat: lastHeartbeat };
+      },
     },
   ];
 }

@@ -126,12 +126,20 @@ export function normalizeRule(rule: EscalationRule): EscalationRule {
 }
 
 /** Rules in firing order: higher priority first, then as configured. */
-export function byPriority(rules: readonly EscalationRule[]): EscalationRule[] {
-  return rules
-    .map((rule, index) => ({ rule, index }))
-    .sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index)
-    .map(({ rule }) => rule);
+export function byPriority(rules: readonly EscalationRule[]): readonly EscalationRule[] {
+  let sorted = prioritized.get(rules);
+  if (!sorted) {
+    sorted = rules
+      .map((rule, index) => ({ rule, index }))
+      .sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index)
+      .map(({ rule }) => rule);
+    prioritized.set(rules, sorted);
+  }
+  return sorted;
 }
+
+/** A thread's rules are set once and kept by every later state: sorted once per rules array. */
+const prioritized = new WeakMap<readonly EscalationRule[], readonly EscalationRule[]>();
 
 /** Seconds a time condition waits, or undefined when the condition is disabled. */
 export function conditionSeconds(condition: EscalationCondition): number | undefined {

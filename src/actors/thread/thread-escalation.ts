@@ -2,6 +2,7 @@ import {
   byPriority,
   conditionDueAt,
   countConditionReason,
+  type EscalationCondition,
   type EscalationConditionType,
   type EscalationRule,
   normalizeRule,
@@ -9,7 +10,7 @@ import {
   TIME_CONDITIONS,
   timeReason,
 } from './escalation-rules.js';
-import { openEscalationOf, type ThreadContext } from './thread-context.js';
+import { type EscalationRecord, openEscalationOf, type ThreadContext } from './thread-context.js';
 import type { ThreadEscalated } from './thread-events.js';
 
 /** A rule whose count condition (disagreement_count, error_rate) holds now. */
@@ -26,17 +27,35 @@ export interface EscalationDeadline {
   event: ThreadEscalated;
 }
 
+/** The thread's times every rule is measured from, parsed once per evaluation of its rules. */
+export interface ThreadTimes {
+  createdAt: number;
+  lastProgress: number;
+}
+
+export function threadTimes(context: ThreadContext): ThreadTimes {
+  return { createdAt: Date.parse(context.created_at), lastProgress: Date.parse(context.last_progress) };
+}
+
 /**
  * What the thread's state says about one rule, counted from its baseline: creation, or the resolution of
  * the rule's last escalation (a resolved rule starts afresh rather than firing again at once).
  */
-export function ruleFacts(context: ThreadContext, rule: string): RuleFacts {
-  const lastResolved = context.escalations.filter((e) => e.rule === rule && e.resolved).at(-1);
-  const since = Date.parse(lastResolved?.resolved_at ?? context.created_at);
+export function ruleFacts(
+  context: ThreadContext,
+  rule: string,
+  times: ThreadTimes = threadTimes(context),
+): RuleFacts {
+  let lastResolved: EscalationRecord | undefined;
+  for (let i = context.escalations.length - 1; i >= 0 && !lastResolved; i--) {
+    const escalation = context.escalations[i]!;
+    if (escalation.rule === rule && escalation.resolved) lastResolved = escalation;
+  }
+  const resolvedAt = lastResolved?.resolved_at;
   const baseline = lastResolved?.baseline ?? { disagreements: 0, turns: 0 };
   return {
-    since,
-    lastProgress: Date.parse(context.last_progress),
+    since: resolvedAt === null || resolvedAt === undefined ? times.createdAt : Date.parse(resolvedAt),
+    lastProgress: times.lastProgress,
     disagreements: context.disagreements,
     disagreementsFrom: baseline.disagreements,
     samples: context.turns,
@@ -47,9 +66,10 @@ export function ruleFacts(context: ThreadContext, rule: string): RuleFacts {
 /** Rules with no open escalation whose count condition holds at `now`, in firing order. */
 export function countEscalationsDue(context: ThreadContext, now: number): DueEscalation[] {
   const due: DueEscalation[] = [];
+  const times = threadTimes(context);
   for (const rule of byPriority(context.escalation_rules)) {
     if (openEscalationOf(context, rule.name)) continue;
-    const facts = ruleFacts(context, rule.name);
+    const facts = ruleFacts(context, rule.name, times);
     for (const condition of rule.conditions) {
       const reason = countConditionReason(condition, facts, now);
       if (reason !== undefined) {
@@ -68,30 +88,33 @@ export function countEscalationsDue(context: ThreadContext, now: number): DueEsc
  */
 export function escalationDeadlines(context: ThreadContext): EscalationDeadline[] {
   const deadlines: EscalationDeadline[] = [];
+  const times = threadTimes(context);
   for (const rule of byPriority(context.escalation_rules)) {
     if (openEscalationOf(context, rule.name)) continue;
-    const facts = ruleFacts(context, rule.name);
+    const facts = ruleFacts(context, rule.name, times);
     for (const type of TIME_CONDITIONS) {
-      let earliest: { dueAt: number; reason: string } | undefined;
+      let earliest: { dueAt: number; condition: EscalationCondition } | undefined;
       for (const condition of rule.conditions) {
         if (condition.type !== type) continue;
         const dueAt = conditionDueAt(condition, facts);
-        if (dueAt !== undefined && (!earliest || dueAt < earliest.dueAt)) {
-          earliest = { dueAt, reason: timeReason(condition) };
-        }
+        if (dueAt !== undefined && (!earliest || dueAt < earliest.dueAt)) earliest = { dueAt, condition };
       }
       if (!earliest) continue;
-      const triggeredAt = new Date(earliest.dueAt).toISOString();
+      const { dueAt, condition } = earliest;
       deadlines.push({
         key: `escalation:${rule.name}:${type}`,
-        dueAt: earliest.dueAt,
-        event: escalationEvent(
-          `${context.thread_id}:${rule.name}:${type}@${triggeredAt}`,
-          rule,
-          type,
-          earliest.reason,
-          triggeredAt,
-        ),
+        dueAt,
+        // Built when the deadline fires: deadlines are derived again after every event of the thread.
+        get event() {
+          const triggeredAt = new Date(dueAt).toISOString();
+          return escalationEvent(
+            `${context.thread_id}:${rule.name}:${type}@${triggeredAt}`,
+            rule,
+            type,
+            timeReason(condition),
+            triggeredAt,
+          );
+        },
       });
     }
   }
