@@ -1,6 +1,7 @@
 import type { PreparedEvent } from '../prepare-events.js';
 import type { AppendResult, EventFilter, EventMetadata, RecordedEvent } from '../types.js';
 import type { AppendJob } from './apply-append.js';
+import { registerEventTexts } from '../event-wire.js';
 
 /** An event this connection committed, as it wrote it. */
 export interface Committed {
@@ -184,6 +185,7 @@ export function recorded(entry: Committed): RecordedEvent {
     recordedAt: new Date(recordedAt).toISOString(),
   };
   entry.recorded = Object.freeze(value);
+  registerEventTexts(value, event.dataText, event.metadataText);
   return value;
 }
 

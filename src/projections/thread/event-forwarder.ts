@@ -1,3 +1,4 @@
+import { toWire, type WireEvent } from '../../events/event-wire.js';
 import { subscriptionBatches } from '../../events/subscription-batches.js';
 import type { RecordedEvent, Subscription, SubscriptionStart } from '../../events/types.js';
 import { type EventSource, MAX_BATCH } from '../projection-loop.js';
@@ -113,13 +114,12 @@ class Feed {
  * The events of a batch some view reads, and the batch's last event in any case: the views that read
  * none of the others still move their checkpoints past them (the waits for its position resolve).
  */
-function forwarded(batch: RecordedEvent[], types: ReadonlySet<string> | undefined): RecordedEvent[] {
-  if (types === undefined) return batch;
-  const events: RecordedEvent[] = [];
+function forwarded(batch: RecordedEvent[], types: ReadonlySet<string> | undefined): WireEvent[] {
+  const events: WireEvent[] = [];
   const last = batch.length - 1;
   for (let i = 0; i <= last; i++) {
     const event = batch[i]!;
-    if (i === last || types.has(event.type)) events.push(event);
+    if (i === last || types === undefined || types.has(event.type)) events.push(toWire(event));
   }
   return events;
 }

@@ -1,3 +1,4 @@
+import { fromWire } from '../../events/event-wire.js';
 import type { RecordedEvent, SubscribeToAllOptions, Subscription } from '../../events/types.js';
 import type { EventSource } from '../projection-loop.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -47,7 +48,7 @@ export class ForwardedEvents implements EventSource {
     if (!subscription) return;
     if (message.type === 'events') {
       this.flow.received(message.id);
-      subscription.push(message.events);
+      subscription.push(message.events.map(fromWire));
     } else {
       this.#subscriptions.delete(message.id);
       this.flow.forget(message.id);

@@ -1,4 +1,5 @@
-import type { RecordedEvent, SubscriptionStart } from '../../events/types.js';
+import type { WireEvent } from '../../events/event-wire.js';
+import type { SubscriptionStart } from '../../events/types.js';
 import type { ProjectionStatus } from '../projection-view.js';
 
 /**
@@ -24,7 +25,7 @@ export interface ProjectionWorkerData {
 /** Main thread → worker. */
 export type ToWorker =
   /** Events of subscription `id`, in order: those some view reads, and always the batch's last one. */
-  | { type: 'events'; id: number; events: RecordedEvent[] }
+  | { type: 'events'; id: number; events: WireEvent[] }
   /** Subscription `id` ended on the main thread (the store's subscription failed: `error`). */
   | { type: 'end'; id: number; error?: string }
   /** Stop following `$all`, write the checkpoints held in memory only, close the database and exit. */

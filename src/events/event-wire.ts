@@ -1,0 +1,41 @@
+import type { EventMetadata, RecordedEvent } from './types.js';
+
+/**
+ * A recorded event as it crosses to another thread: with the JSON text of its data and metadata
+ * when the store still has it (the embedded store's live events), so that the sender neither parses
+ * nor clones them and the receiver parses them; otherwise with the parsed values.
+ */
+export type WireEvent = Omit<RecordedEvent, 'data' | 'metadata'> &
+  ({ dataText: string; metadataText: string } | { data: RecordedEvent['data']; metadata: EventMetadata });
+
+/** The stored text of events that have it, registered by the store that built them. */
+const texts = new WeakMap<RecordedEvent, { dataText: string; metadataText: string }>();
+
+/** For stores: `event`'s data and metadata are exactly these JSON texts. */
+export function registerEventTexts(event: RecordedEvent, dataText: string, metadataText: string): void {
+  texts.set(event, { dataText, metadataText });
+}
+
+export function toWire(event: RecordedEvent): WireEvent {
+  const { id, stream, revision, position, type, recordedAt } = event;
+  const text = texts.get(event);
+  return text
+    ? { id, stream, revision, position, type, recordedAt, ...text }
+    : { id, stream, revision, position, type, recordedAt, data: event.data, metadata: event.metadata };
+}
+
+export function fromWire(wire: WireEvent): RecordedEvent {
+  const { id, stream, revision, position, type, recordedAt } = wire;
+  return 'dataText' in wire
+    ? {
+        id,
+        stream,
+        revision,
+        position,
+        type,
+        data: JSON.parse(wire.dataText) as RecordedEvent['data'],
+        metadata: JSON.parse(wire.metadataText) as EventMetadata,
+        recordedAt,
+      }
+    : { id, stream, revision, position, type, data: wire.data, metadata: wire.metadata, recordedAt };
+}
