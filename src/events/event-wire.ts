@@ -8,17 +8,22 @@ import type { EventMetadata, RecordedEvent } from './types.js';
 export type WireEvent = Omit<RecordedEvent, 'data' | 'metadata'> &
   ({ dataText: string; metadataText: string } | { data: RecordedEvent['data']; metadata: EventMetadata });
 
-/** The stored text of events that have it, registered by the store that built them. */
-const texts = new WeakMap<RecordedEvent, { dataText: string; metadataText: string }>();
+/** Where a store keeps the stored text of an event it built (a hidden property, never cloned). */
+const TEXTS = Symbol('bzzz.eventTexts');
 
-/** For stores: `event`'s data and metadata are exactly these JSON texts. */
+interface EventTexts {
+  dataText: string;
+  metadataText: string;
+}
+
+/** For stores, before freezing `event`: its data and metadata are exactly these JSON texts. */
 export function registerEventTexts(event: RecordedEvent, dataText: string, metadataText: string): void {
-  texts.set(event, { dataText, metadataText });
+  Object.defineProperty(event, TEXTS, { value: { dataText, metadataText } satisfies EventTexts });
 }
 
 export function toWire(event: RecordedEvent): WireEvent {
   const { id, stream, revision, position, type, recordedAt } = event;
-  const text = texts.get(event);
+  const text = (event as RecordedEvent & { [TEXTS]?: EventTexts })[TEXTS];
   return text
     ? { id, stream, revision, position, type, recordedAt, ...text }
     : { id, stream, revision, position, type, recordedAt, data: event.data, metadata: event.metadata };

@@ -184,8 +184,8 @@ export function recorded(entry: Committed): RecordedEvent {
     },
     recordedAt: new Date(recordedAt).toISOString(),
   };
-  entry.recorded = Object.freeze(value);
   registerEventTexts(value, event.dataText, event.metadataText);
+  entry.recorded = Object.freeze(value);
   return value;
 }
 
