@@ -1,6 +1,7 @@
 import { canonicalEventBytes } from './canonical-event.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { EventStore } from './event-store.js';
+import { LogFollower } from './log-follower.js';
 import { subscriptionBatches } from './subscription-batches.js';
 import type { RecordedEvent, SubscriptionStart } from './types.js';
 
@@ -182,39 +183,19 @@ export function catchUpCanonical(
   pageSize: number,
   onEnd: () => void = () => {},
 ): CanonicalSubscription {
-  let closed = false;
-  let markClosed!: () => void;
-  const closing = new Promise<void>((resolve) => {
-    markClosed = resolve;
-  });
-  async function* run(): AsyncGenerator<CanonicalPage> {
-    let cursor = start;
-    try {
-      while (!closed) {
-        const seen = signal.version;
-        const page = await read(cursor);
-        if (closed) return;
-        if (page.last !== undefined) {
-          cursor = page.last;
-          yield page;
-        }
-        if (page.scanned < pageSize) await signal.wait(seen, closing);
-        // The store answers without I/O: give the event loop a turn between pages of a long catch-up.
-        else await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      onEnd();
-    }
-  }
-  const iterator = run();
+  const follower = new LogFollower<CanonicalPage, bigint>(
+    async (cursor) => {
+      const page = await read(cursor);
+      const found = page.last !== undefined;
+      return { page: found ? page : undefined, cursor: page.last ?? cursor, full: page.scanned >= pageSize };
+    },
+    signal,
+    start,
+    onEnd,
+  );
+  const iterator = follower.pages();
   return {
     [Symbol.asyncIterator]: () => iterator,
-    async close() {
-      closed = true;
-      markClosed();
-      await iterator.return(undefined);
-      // A subscription closed before its first read never entered run().
-      onEnd();
-    },
+    close: () => follower.close(iterator),
   };
 }

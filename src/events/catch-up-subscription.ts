@@ -1,4 +1,5 @@
 import type { ChangeSignal } from './change-signal.js';
+import { LogFollower } from './log-follower.js';
 import type { RecordedEvent, Subscription } from './types.js';
 
 export interface CatchUpSource<Cursor extends bigint | number> {
@@ -19,48 +20,30 @@ export interface CatchUpSource<Cursor extends bigint | number> {
 const PAGE_SIZE = 512;
 
 /**
- * A catch-up subscription over any source that can read "after a cursor": it always reads from the
- * store, so the switch from past to live events has no gap and no duplicate, and the consumer's pace
- * is the only buffer (back-pressure for free). Consumers iterate its events or its pages (`pages()`).
+ * A catch-up subscription over any source that can read "after a cursor" (log-follower.ts): past
+ * events then live ones, no gap, no duplicate. Consumers iterate its events or its pages (`pages()`).
  */
 export function catchUpSubscription<Cursor extends bigint | number>(
   source: CatchUpSource<Cursor>,
   start: Cursor | undefined,
 ): Subscription {
-  let closed = false;
-  let markClosed!: () => void;
-  const closing = new Promise<void>((resolve) => {
-    markClosed = resolve;
-  });
-
-  async function* pages(): AsyncGenerator<readonly RecordedEvent[]> {
-    let cursor = start;
-    try {
-      while (!closed) {
-        const seen = source.signal.version;
-        const head = source.head?.();
-        const page = await source.readAfter(cursor, PAGE_SIZE);
-        if (closed) return;
-        if (page.length > 0) {
-          cursor = source.cursorOf(page[page.length - 1]!);
-          yield page;
-        }
-        if (page.length < PAGE_SIZE && head !== undefined && (cursor === undefined || head > cursor))
-          cursor = head;
-        if (page.length < PAGE_SIZE) await source.signal.wait(seen, closing);
-        // A synchronous store answers reads without I/O: give the event loop a turn between pages so a
-        // long catch-up never starves timers, sockets and group commits.
-        else await yieldToEventLoop();
-      }
-    } finally {
-      source.onEnd?.();
-    }
-  }
+  const follower = new LogFollower<readonly RecordedEvent[], Cursor>(
+    async (cursor) => {
+      const head = source.head?.();
+      const page = await source.readAfter(cursor, PAGE_SIZE);
+      let next = page.length > 0 ? source.cursorOf(page[page.length - 1]!) : cursor;
+      if (page.length < PAGE_SIZE && head !== undefined && (next === undefined || head > next)) next = head;
+      return { page: page.length > 0 ? page : undefined, cursor: next, full: page.length === PAGE_SIZE };
+    },
+    source.signal,
+    start,
+    () => source.onEnd?.(),
+  );
 
   async function* events(): AsyncGenerator<RecordedEvent> {
-    for await (const page of pages()) {
+    for await (const page of follower.pages()) {
       for (const event of page) {
-        if (closed) return;
+        if (follower.closed) return;
         yield event;
       }
     }
@@ -78,18 +61,7 @@ export function catchUpSubscription<Cursor extends bigint | number>(
 
   return {
     [Symbol.asyncIterator]: () => take('events', events),
-    pages: () => ({ [Symbol.asyncIterator]: () => take('pages', pages) }),
-    async close() {
-      closed = true;
-      markClosed();
-      await iterator?.return(undefined);
-      // A subscription closed before its first read never entered its generator.
-      source.onEnd?.();
-    },
+    pages: () => ({ [Symbol.asyncIterator]: () => take('pages', () => follower.pages()) }),
+    close: () => follower.close(iterator),
   };
-}
-
-/** Resolves on the next turn of the event loop (after pending I/O and timers). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { yieldToEventLoop } from '../events/catch-up-subscription.js';
+import { yieldToEventLoop } from '../events/log-follower.js';
 import type { EventStore } from '../events/event-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { ProjectionDefinition } from './projection.js';
