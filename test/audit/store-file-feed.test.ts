@@ -1,5 +1,3 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MerkleTree } from '../../src/audit/merkle-tree.js';
@@ -12,6 +10,7 @@ import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store
 import { embeddedStoreFile } from '../../src/events/sqlite/store-file.js';
 import { until } from '../support/until.js';
 import { TrailFixture } from './trail-fixture.js';
+import { canLowerThreads, ownThreadNice, threadNiceValues } from '../support/thread-nice.js';
 
 /** The trail's leaves and root computed from scratch: every authored event of `$all`, outside audit streams. */
 async function fromScratch(store: EventStore, trail: string) {
@@ -138,24 +137,16 @@ describe('trail writer: reading the store file in its worker', () => {
   });
 
   // Linux, and a test process with room below it (the worker goes at most to nice 19).
-  it.runIf(existsSync('/proc/thread-self') && getPriority() < 10)(
-    'runs its worker below the node’s priority, and only the worker',
-    async () => {
-      const nice = () =>
-        readdirSync('/proc/self/task').map((tid) => {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-        });
-      const own = getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));
-      const writer = fixture.writer();
-      await writer.start();
-      try {
-        expect(nice().filter((value) => value !== own)).toEqual([own + 10]);
-      } finally {
-        await writer.stop();
-      }
-    },
-  );
+  it.runIf(canLowerThreads)('runs its worker below the node’s priority, and only the worker', async () => {
+    const own = ownThreadNice();
+    const writer = fixture.writer();
+    await writer.start();
+    try {
+      expect(threadNiceValues().filter((value) => value !== own)).toEqual([own + 10]);
+    } finally {
+      await writer.stop();
+    }
+  });
 
   it('follows a store in memory through its subscription', async () => {
     const memory = openSqliteEventStore({ path: ':memory:', nodeId: fixture.trail });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +10,7 @@ import { leafHash } from '../../src/audit/rfc6962-hash.js';
 import type { LeafRecord } from '../../src/audit/leaf-runs.js';
 import { TrailDb } from '../../src/audit/trail-db.js';
 import { isBzzzError } from '../../src/errors.js';
+import { canLowerThreads, ownThreadNice, threadNiceValues } from '../support/thread-nice.js';
 
 const TRAIL = '12D3KooWTrailDbTest';
 
@@ -219,25 +219,17 @@ describe('audit database', () => {
   });
 
   // Linux, and a test process with room below it (the worker goes at most to nice 19).
-  it.runIf(existsSync('/proc/thread-self') && getPriority() < 10)(
-    'runs the worker below the node’s priority, and only the worker',
-    async () => {
-      const nice = () =>
-        readdirSync('/proc/self/task').map((tid) => {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-        });
-      const own = getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));
-      const db = TrailDb.open(path, TRAIL);
-      const sink = await openLeafSink(db, new MerkleTree().frontier());
-      try {
-        expect(nice().filter((value) => value !== own)).toEqual([own + 10]);
-      } finally {
-        await sink.close();
-        db.close();
-      }
-    },
-  );
+  it.runIf(canLowerThreads)('runs the worker below the node’s priority, and only the worker', async () => {
+    const own = ownThreadNice();
+    const db = TrailDb.open(path, TRAIL);
+    const sink = await openLeafSink(db, new MerkleTree().frontier());
+    try {
+      expect(threadNiceValues().filter((value) => value !== own)).toEqual([own + 10]);
+    } finally {
+      await sink.close();
+      db.close();
+    }
+  });
 
   it('is for one trail only', () => {
     TrailDb.open(path, TRAIL).close();

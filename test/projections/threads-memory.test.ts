@@ -25,6 +25,7 @@ import { getThread, getThreadMessages } from '../../src/projections/threads/thre
 import { THREAD_COLUMNS, type ThreadRow } from '../../src/projections/threads/threads-schema.js';
 import { tempStore } from '../support/temp-store.js';
 import { pushedEvents } from './pushed-events.js';
+import { seededRandom } from '../support/crash-writer.js';
 
 type Db = Database.Database;
 
@@ -43,18 +44,6 @@ function dump(db: Db): Record<string, unknown[]> {
       return [table, db.prepare(`SELECT * FROM ${table} ORDER BY ${columns.join(', ')}`).all()];
     }),
   );
-}
-
-/** mulberry32: a reproducible history per seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const AGENTS = ['a', 'b', 'c', 'd', 'e'];
