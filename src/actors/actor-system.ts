@@ -66,6 +66,26 @@ export interface ActorState {
   snapshot: AnyMachineSnapshot;
 }
 
+const RESULT_PARTS = Symbol('bzzz.commandResultParts');
+
+interface ResultParts {
+  kind: AnyActorKind;
+  view?: JsonObject;
+}
+
+/*
+ * One getter shared by every result, so that results share one hidden class: a getter written in an
+ * object literal is a new closure per result and gives each a hidden class of its own, which keeps the
+ * state it closes over out of reach of the young generation's collections.
+ */
+const LAZY_VIEW: PropertyDescriptor = {
+  enumerable: true,
+  get(this: { snapshot: AnyMachineSnapshot; [RESULT_PARTS]: ResultParts }) {
+    const parts = this[RESULT_PARTS];
+    return (parts.view ??= parts.kind.view(this.snapshot));
+  },
+};
+
 /**
  * Locates actors by category and id, rehydrating them from their streams on first use; one mailbox per
  * actor; decide with the pure transition, append with the expected revision, only then adopt the state
@@ -169,9 +189,8 @@ export class ActorSystem {
         const deadline = cell.kind.deadlines?.(folded.state).find((d) => d.key === key);
         if (!deadline || deadline.dueAt > this.#clock.now())
           return { events: [], state: folded.state, effects: [] };
-        const event = deadline.event;
-        const [state, effects] = applyEvent(cell.kind, folded.state, event);
-        return { events: [event], state, effects };
+        const [state, effects] = applyEvent(cell.kind, folded.state, deadline.event);
+        return { events: [deadline.event], state, effects };
       }),
     );
   }
@@ -333,21 +352,18 @@ export class ActorSystem {
     events: CommandResult['events'],
     position?: bigint,
   ): CommandResult {
-    let view: JsonObject | undefined;
-    const result: CommandResult = {
+    const result = {
       stream: cell.stream,
       actorId: cell.actorId,
       events,
       revision: folded.revision,
       snapshot: folded.state,
-      // Built on first read: most senders need only the revision and the position.
-      get state() {
-        view ??= cell.kind.view(folded.state);
-        return view;
-      },
     };
-    if (position !== undefined) result.position = position;
-    return result;
+    Object.defineProperty(result, RESULT_PARTS, { value: { kind: cell.kind } satisfies ResultParts });
+    // Built on first read: most senders need only the revision and the position.
+    Object.defineProperty(result, 'state', LAZY_VIEW);
+    if (position !== undefined) (result as { position?: bigint }).position = position;
+    return result as CommandResult;
   }
 
   #cell(category: string, actorId: string): ActorCell {

@@ -9,23 +9,28 @@ export type WireEvent = Omit<RecordedEvent, 'data' | 'metadata'> &
   ({ dataText: string; metadataText: string } | { data: RecordedEvent['data']; metadata: EventMetadata });
 
 /** Where a store keeps the stored text of an event it built (a hidden property, never cloned). */
-const TEXTS = Symbol('bzzz.eventTexts');
+export const EVENT_TEXTS = Symbol('bzzz.eventTexts');
 
-interface EventTexts {
-  dataText: string;
-  metadataText: string;
-}
-
-/** For stores, before freezing `event`: its data and metadata are exactly these JSON texts. */
-export function registerEventTexts(event: RecordedEvent, dataText: string, metadataText: string): void {
-  Object.defineProperty(event, TEXTS, { value: { dataText, metadataText } satisfies EventTexts });
+/** The event's data and metadata are exactly these JSON texts. */
+export interface EventTexts {
+  readonly dataText: string;
+  readonly metadataText: string;
 }
 
 export function toWire(event: RecordedEvent): WireEvent {
   const { id, stream, revision, position, type, recordedAt } = event;
-  const text = (event as RecordedEvent & { [TEXTS]?: EventTexts })[TEXTS];
-  return text
-    ? { id, stream, revision, position, type, recordedAt, ...text }
+  const texts = (event as RecordedEvent & { [EVENT_TEXTS]?: EventTexts })[EVENT_TEXTS];
+  return texts
+    ? {
+        id,
+        stream,
+        revision,
+        position,
+        type,
+        recordedAt,
+        dataText: texts.dataText,
+        metadataText: texts.metadataText,
+      }
     : { id, stream, revision, position, type, recordedAt, data: event.data, metadata: event.metadata };
 }
 

@@ -62,10 +62,7 @@ export function agentDeadlines(state: AgentState): Deadline<AgentEvent>[] {
     {
       key: HEARTBEAT_DEADLINE,
       dueAt,
-      // Built when the deadline fires: deadlines are derived again after every heartbeat.
-      get event(): AgentEvent {
-        return { type: 'AgentWentOffline', at: new Date(dueAt).toISOString(), last_heartbeat: lastHeartbeat };
-      },
+      event: { type: 'AgentWentOffline', at: new Date(dueAt).toISOString(), last_heartbeat: lastHeartbeat },
     },
   ];
 }

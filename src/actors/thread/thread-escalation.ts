@@ -101,20 +101,17 @@ export function escalationDeadlines(context: ThreadContext): EscalationDeadline[
       }
       if (!earliest) continue;
       const { dueAt, condition } = earliest;
+      const triggeredAt = new Date(dueAt).toISOString();
       deadlines.push({
         key: `escalation:${rule.name}:${type}`,
         dueAt,
-        // Built when the deadline fires: deadlines are derived again after every event of the thread.
-        get event() {
-          const triggeredAt = new Date(dueAt).toISOString();
-          return escalationEvent(
-            `${context.thread_id}:${rule.name}:${type}@${triggeredAt}`,
-            rule,
-            type,
-            timeReason(condition),
-            triggeredAt,
-          );
-        },
+        event: escalationEvent(
+          `${context.thread_id}:${rule.name}:${type}@${triggeredAt}`,
+          rule,
+          type,
+          timeReason(condition),
+          triggeredAt,
+        ),
       });
     }
   }

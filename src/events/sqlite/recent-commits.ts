@@ -1,7 +1,7 @@
 import type { PreparedEvent } from '../prepare-events.js';
 import type { AppendResult, EventFilter, EventMetadata, RecordedEvent } from '../types.js';
 import type { AppendJob } from './apply-append.js';
-import { registerEventTexts } from '../event-wire.js';
+import { EVENT_TEXTS, type EventTexts } from '../event-wire.js';
 
 /** An event this connection committed, as it wrote it. */
 export interface Committed {
@@ -160,33 +160,51 @@ export class RecentCommits {
   }
 }
 
+/** What an event built from stored text keeps: the texts, and what was parsed of them so far. */
+interface StoredParts extends EventTexts {
+  data?: RecordedEvent['data'];
+  metadata?: EventMetadata;
+}
+
+type LazyEvent = { [EVENT_TEXTS]: StoredParts };
+
+/*
+ * Getters shared by every such event, so that they all share one hidden class. A getter written in the
+ * object literal would be a new closure per event and give each event a hidden class of its own, held
+ * in old space with everything the closure holds until a full collection.
+ */
+const LAZY_DATA: PropertyDescriptor = {
+  enumerable: true,
+  get(this: LazyEvent) {
+    const parts = this[EVENT_TEXTS];
+    return (parts.data ??= deepFreeze(JSON.parse(parts.dataText) as RecordedEvent['data']));
+  },
+};
+const LAZY_METADATA: PropertyDescriptor = {
+  enumerable: true,
+  get(this: LazyEvent) {
+    const parts = this[EVENT_TEXTS];
+    return (parts.metadata ??= deepFreeze(JSON.parse(parts.metadataText) as EventMetadata));
+  },
+};
+
 /**
  * The event as a read gives it back (rows.ts: toRecordedEvent), built once and frozen. Its data and
  * metadata are parsed when first asked for: a reader that looks only at streams and types (the
- * deadline tracker skipping the events its own process wrote) never pays for them.
+ * deadline tracker skipping the events its own process wrote) never pays for them, and the projection
+ * worker is sent the texts (event-wire.ts).
  */
 export function recorded(entry: Committed): RecordedEvent {
   if (entry.recorded !== undefined) return entry.recorded;
   const { position, stream, revision, event, recordedAt } = entry;
-  let data: RecordedEvent['data'] | undefined;
-  let metadata: EventMetadata | undefined;
-  const value: RecordedEvent = {
-    id: event.id,
-    stream,
-    revision,
-    position: BigInt(position),
-    type: event.type,
-    get data() {
-      return (data ??= deepFreeze(JSON.parse(event.dataText) as RecordedEvent['data']));
-    },
-    get metadata() {
-      return (metadata ??= deepFreeze(JSON.parse(event.metadataText) as EventMetadata));
-    },
-    recordedAt: new Date(recordedAt).toISOString(),
-  };
-  registerEventTexts(value, event.dataText, event.metadataText);
-  entry.recorded = Object.freeze(value);
-  return value;
+  const value = { id: event.id, stream, revision, position: BigInt(position), type: event.type };
+  const parts: StoredParts = { dataText: event.dataText, metadataText: event.metadataText };
+  Object.defineProperty(value, EVENT_TEXTS, { value: parts });
+  Object.defineProperty(value, 'data', LAZY_DATA);
+  Object.defineProperty(value, 'metadata', LAZY_METADATA);
+  (value as { recordedAt?: string }).recordedAt = new Date(recordedAt).toISOString();
+  entry.recorded = Object.freeze(value as RecordedEvent);
+  return entry.recorded;
 }
 
 /** Freezes a parsed JSON value and everything in it: shared events cannot be changed by one reader. */
