@@ -12,8 +12,15 @@ export interface DecideContext {
   actorId: string;
   /** Milliseconds since the epoch, from the runtime's clock (simulated in tests). */
   now: number;
+  /** `now` as ISO 8601, as the command's events record it (the runtime fills it; see isoNow). */
+  at?: string;
   /** A fresh UUID from the runtime (deterministic in tests). */
   newId(): string;
+}
+
+/** The decision's time as ISO 8601: the runtime's, or computed from `now`. */
+export function isoNow(context: DecideContext): string {
+  return context.at ?? new Date(context.now).toISOString();
 }
 
 /** A delay derived from state: when `dueAt` passes, `event` is appended if the deadline still holds. */

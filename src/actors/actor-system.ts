@@ -251,9 +251,10 @@ export class ActorSystem {
       const now = this.#clock.now();
       cell.lastUsed = now;
       const folded = cell.folded ?? (await this.#load(cell));
-      const outcome = decide(folded, { actorId: cell.actorId, now, newId: this.#newId });
+      const at = new Date(now).toISOString();
+      const outcome = decide(folded, { actorId: cell.actorId, now, at, newId: this.#newId });
       if (outcome.events.length === 0) return this.#result(cell, folded, []);
-      const events = this.#toNewEvents(cell, outcome.events, metadata, cause, now);
+      const events = this.#toNewEvents(cell, outcome.events, metadata, cause, at);
       const effects = this.#effects.stage(
         this.#effectsOf(cell, folded.revision + events.length, outcome.effects),
       );
@@ -304,9 +305,8 @@ export class ActorSystem {
     events: { type: string }[],
     metadata: CommandMetadata,
     cause: string,
-    now: number,
+    occurredAt: string,
   ): NewEvent[] {
-    const occurredAt = new Date(now).toISOString();
     const version = cell.kind.version;
     let correlationId = metadata.correlationId;
     return events.map((event) => {

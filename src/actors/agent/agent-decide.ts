@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../events/canonical-json.js';
 import type { JsonObject } from '../../events/json.js';
-import type { DecideContext } from '../actor-kind.js';
+import { type DecideContext, isoNow } from '../actor-kind.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import type { AgentCommand, AnnounceAgent } from './agent-commands.js';
 import type { AgentContext } from './agent-context.js';
@@ -10,7 +10,7 @@ import { type AgentState, type AgentStatus, agentStatus } from './agent-view.js'
 
 /** The events a command produces; see agent-kind.ts for the rules. */
 export function decideAgent(state: AgentState, command: AgentCommand, context: DecideContext): AgentEvent[] {
-  const at = new Date(context.now).toISOString();
+  const at = isoNow(context);
   const agent = state.context;
   const status = agentStatus(state);
   if (command.type === 'AnnounceAgent') return announce(agent, status, command, context.actorId, at);

@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { JsonObject } from '../../events/json.js';
-import type { ActorKind, DecideContext } from '../actor-kind.js';
+import { type ActorKind, type DecideContext, isoNow } from '../actor-kind.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import { type SubscriptionCommand, subscriptionCommandSchema } from './subscription-commands.js';
 import {
@@ -50,7 +50,7 @@ export function decideSubscription(
   command: SubscriptionCommand,
   context: DecideContext,
 ): SubscriptionEvent[] {
-  const at = new Date(context.now).toISOString();
+  const at = isoNow(context);
   const subscription = state.context;
   const status = subscriptionStatus(state);
   if (command.type === 'Subscribe') {

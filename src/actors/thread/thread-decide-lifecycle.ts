@@ -1,4 +1,4 @@
-import type { DecideContext } from '../actor-kind.js';
+import { type DecideContext, isoNow } from '../actor-kind.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import { normalizeRule } from './escalation-rules.js';
 import type { ThreadCommandOf } from './thread-commands.js';
@@ -32,7 +32,7 @@ export function createThread(
       consensus_threshold,
       max_rounds: command.max_rounds ?? null,
       metadata,
-      created_at: new Date(context.now).toISOString(),
+      created_at: isoNow(context),
     },
   ];
 }

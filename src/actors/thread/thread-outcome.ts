@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import { transitionPure } from '../transition-scope.js';
-import type { DecideContext } from '../actor-kind.js';
+import { type DecideContext, isoNow } from '../actor-kind.js';
 import type { EffectRequest } from '../fold.js';
 import { DomainError, DomainErrorCode } from '../domain-error.js';
 import { activeParticipants, isMember, type ThreadContext } from './thread-context.js';
@@ -29,7 +29,7 @@ export class ThreadOutcome {
   }
 
   get at(): string {
-    return new Date(this.decideContext.now).toISOString();
+    return isoNow(this.decideContext);
   }
 
   newId(): string {
