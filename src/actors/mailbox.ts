@@ -1,13 +1,12 @@
 interface Item {
   work: () => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
+  resolve: (value: Promise<unknown>) => void;
 }
 
 /**
  * One actor's mailbox: work items run one at a time in arrival order; a failed item does not block
- * the ones behind it. An item sent to an empty mailbox starts at once; the others wait in a queue, so
- * a command costs one promise whatever the traffic.
+ * the ones behind it. An item sent to an empty mailbox starts at once and its own promise is returned;
+ * the others wait in a queue.
  */
 export class Mailbox {
   readonly #queue: Item[] = [];
@@ -20,32 +19,29 @@ export class Mailbox {
 
   run<T>(work: () => Promise<T>): Promise<T> {
     this.#pending++;
-    return new Promise<T>((resolve, reject) => {
-      const item = { work, resolve, reject } as Item;
-      if (this.#running) this.#queue.push(item);
-      else this.#start(item);
+    if (!this.#running) return this.#start(work);
+    return new Promise<T>((resolve) => {
+      this.#queue.push({ work, resolve: resolve as Item['resolve'] });
     });
   }
 
-  #start(item: Item): void {
+  #start<T>(work: () => Promise<T>): Promise<T> {
     this.#running = true;
-    let result: Promise<unknown>;
+    let result: Promise<T>;
     try {
-      result = item.work();
+      result = work();
     } catch (error) {
       result = Promise.reject(error);
     }
-    result.then(
-      (value) => this.#finish(item.resolve, value),
-      (error: unknown) => this.#finish(item.reject, error),
-    );
+    // Registered before the caller's own reaction: the next item starts before the caller goes on.
+    result.then(this.#next, this.#next);
+    return result;
   }
 
-  #finish(settle: (outcome: unknown) => void, outcome: unknown): void {
+  readonly #next = (): void => {
     this.#pending--;
-    const next = this.#queue.shift();
-    if (next) this.#start(next);
+    const item = this.#queue.shift();
+    if (item) item.resolve(this.#start(item.work));
     else this.#running = false;
-    settle(outcome);
-  }
+  };
 }
