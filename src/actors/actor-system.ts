@@ -105,7 +105,8 @@ export class ActorSystem {
   readonly #effects: EffectRunner;
   readonly #sweeper: NodeJS.Timeout;
   /** Called after every adopted state (the deadline tracker listens). */
-  onAdopted: ((stream: string, kind: AnyActorKind, folded: Folded) => void) | undefined;
+  onAdopted:
+    ((stream: string, kind: AnyActorKind, folded: Folded, position: bigint | undefined) => void) | undefined;
 
   constructor(options: ActorSystemOptions) {
     for (const kind of options.kinds) this.#kinds.set(kind.category, kind);
@@ -263,7 +264,7 @@ export class ActorSystem {
           expectedRevision: folded.revision < 0 ? 'no_stream' : folded.revision,
         });
         const adopted = { state: outcome.state, revision: appended.nextExpectedRevision };
-        this.#adopt(cell, folded, adopted);
+        this.#adopt(cell, folded, adopted, appended.position);
         for (const effect of effects) this.#effects.run(effect);
         const first = adopted.revision - events.length + 1;
         return this.#result(
@@ -326,13 +327,13 @@ export class ActorSystem {
     });
   }
 
-  #adopt(cell: ActorCell, before: Folded, after: Folded): void {
+  #adopt(cell: ActorCell, before: Folded, after: Folded, position: bigint): void {
     cell.folded = after;
     const every = this.#snapshotEvery;
     if (this.#snapshots && Math.floor(after.revision / every) > Math.floor(before.revision / every)) {
       this.#snapshots.save(snapshotOf(cell.kind, cell.stream, after));
     }
-    this.onAdopted?.(cell.stream, cell.kind, after);
+    this.onAdopted?.(cell.stream, cell.kind, after, position);
   }
 
   async #load(cell: ActorCell): Promise<Folded> {
