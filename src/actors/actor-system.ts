@@ -105,8 +105,7 @@ export class ActorSystem {
   readonly #effects: EffectRunner;
   readonly #sweeper: NodeJS.Timeout;
   /** Called after every adopted state (the deadline tracker listens). */
-  onAdopted:
-    ((stream: string, kind: AnyActorKind, folded: Folded, position: bigint | undefined) => void) | undefined;
+  onAdopted: ((stream: string, kind: AnyActorKind, folded: Folded) => void) | undefined;
 
   constructor(options: ActorSystemOptions) {
     for (const kind of options.kinds) this.#kinds.set(kind.category, kind);
@@ -264,7 +263,7 @@ export class ActorSystem {
           expectedRevision: folded.revision < 0 ? 'no_stream' : folded.revision,
         });
         const adopted = { state: outcome.state, revision: appended.nextExpectedRevision };
-        this.#adopt(cell, folded, adopted, appended.position);
+        this.#adopt(cell, folded, adopted);
         for (const effect of effects) this.#effects.run(effect);
         const first = adopted.revision - events.length + 1;
         return this.#result(
@@ -327,13 +326,13 @@ export class ActorSystem {
     });
   }
 
-  #adopt(cell: ActorCell, before: Folded, after: Folded, position: bigint): void {
+  #adopt(cell: ActorCell, before: Folded, after: Folded): void {
     cell.folded = after;
     const every = this.#snapshotEvery;
     if (this.#snapshots && Math.floor(after.revision / every) > Math.floor(before.revision / every)) {
       this.#snapshots.save(snapshotOf(cell.kind, cell.stream, after));
     }
-    this.onAdopted?.(cell.stream, cell.kind, after, position);
+    this.onAdopted?.(cell.stream, cell.kind, after);
   }
 
   async #load(cell: ActorCell): Promise<Folded> {

@@ -40,11 +40,8 @@ export class DeadlineTracker {
   #pendingEarliest: number | undefined;
   #pendingCheckpoint: bigint | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
-  /**
-   * Streams whose deadlines this process recorded when adopting their state: the revision, and the
-   * `$all` position of that event (forgotten once followed past it).
-   */
-  readonly #recorded = new Map<string, { revision: number; position: bigint }>();
+  /** Streams whose deadlines this process wrote when adopting their state, at that revision. */
+  readonly #recorded = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
   constructor(
@@ -57,14 +54,12 @@ export class DeadlineTracker {
   start(): void {
     const kinds = this.system.kinds.filter((kind) => kind.deadlines);
     if (kinds.length === 0) return;
-    this.system.onAdopted = (stream, kind, folded, position) => this.#record(stream, kind, folded, position);
+    this.system.onAdopted = (stream, kind, folded) => this.#record(stream, kind, folded);
     const checkpoint = this.index.checkpoint();
     this.#processed = checkpoint;
     this.#subscription = this.store.subscribeToAll({
       from: checkpoint === undefined ? 'start' : { after: checkpoint },
       filter: { streamPrefixes: kinds.map((kind) => `${kind.category}-`) },
-      // Events whose state this process recorded need not even be built for it.
-      skip: (stream, revision) => (this.#recorded.get(stream)?.revision ?? -1) >= revision,
     });
     this.#following = this.#follow(this.#subscription);
     this.#arm();
@@ -125,8 +120,8 @@ export class DeadlineTracker {
       for await (const page of pagesOf(subscription)) {
         for (const event of page) {
           const recorded = this.#recorded.get(event.stream);
-          if (recorded !== undefined && recorded.revision >= event.revision) {
-            if (recorded.revision === event.revision) this.#recorded.delete(event.stream);
+          if (recorded !== undefined && recorded >= event.revision) {
+            if (recorded === event.revision) this.#recorded.delete(event.stream);
           } else {
             const { kind, folded } = await this.system.refresh(event.stream, event.revision);
             this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
@@ -142,13 +137,10 @@ export class DeadlineTracker {
     }
   }
 
-  #record(stream: string, kind: AnyActorKind, folded: Folded, position: bigint | undefined): void {
+  #record(stream: string, kind: AnyActorKind, folded: Folded): void {
     if (!kind.deadlines) return;
     this.#setPending(stream, kind.deadlines(folded.state));
-    const recorded = this.#recorded.get(stream);
-    if (position !== undefined && (recorded === undefined || folded.revision > recorded.revision)) {
-      this.#recorded.set(stream, { revision: folded.revision, position });
-    }
+    this.#recorded.set(stream, Math.max(this.#recorded.get(stream) ?? -1, folded.revision));
     this.#scheduleFlush();
   }
 
@@ -184,13 +176,6 @@ export class DeadlineTracker {
   #flush(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    // What the subscription skipped is followed past: those streams need no memory of it any more.
-    const processed = this.#processed;
-    if (processed !== undefined) {
-      for (const [stream, { position }] of this.#recorded) {
-        if (position <= processed) this.#recorded.delete(stream);
-      }
-    }
     if (this.#pending.size === 0 && this.#pendingCheckpoint === undefined) return;
     this.index.replace(this.#pending, this.#pendingCheckpoint);
     this.#pending.clear();

@@ -86,12 +86,6 @@ export interface SubscribeToStreamOptions {
 export interface SubscribeToAllOptions {
   from?: SubscriptionStart<bigint>;
   filter?: EventFilter;
-  /**
-   * Optional hint: events the consumer already has no use for, by stream and revision. A store may
-   * leave them out, but always gives the last event of each page that the filter lets through, so
-   * the consumer still sees the position move; stores without support give everything.
-   */
-  skip?: (stream: string, revision: number) => boolean;
 }
 
 /**

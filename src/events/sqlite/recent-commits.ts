@@ -123,7 +123,6 @@ export class RecentCommits {
     limit: number,
     head: number | undefined,
     filter: EventFilter | undefined,
-    skip?: (stream: string, revision: number) => boolean,
   ): RecordedEvent[] | undefined {
     if (head !== undefined && from > head) return [];
     const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
@@ -133,23 +132,13 @@ export class RecentCommits {
     if (range === undefined) return undefined;
     const { entries, start, end } = range;
     const events: RecordedEvent[] = [];
-    // Only a filtered read covers everything up to the head, whatever it skips (see served()).
-    const skipping = prefixes || types ? skip : undefined;
-    // The last matching entry the consumer skips: given anyway if nothing matching follows it.
-    let held: Committed | undefined;
     for (let i = start; i < end && events.length < limit; i++) {
       const entry = entries[i]!;
       if (entry.lossy) return undefined;
       if (types !== undefined && !types.includes(entry.event.type)) continue;
       if (prefixes !== undefined && !prefixes.some((prefix) => entry.stream.startsWith(prefix))) continue;
-      if (skipping?.(entry.stream, entry.revision)) {
-        held = entry;
-        continue;
-      }
-      held = undefined;
       events.push(recorded(entry));
     }
-    if (held !== undefined) events.push(recorded(held));
     return events;
   }
 
