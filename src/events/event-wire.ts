@@ -19,33 +19,19 @@ export interface EventTexts {
 
 export function toWire(event: RecordedEvent): WireEvent {
   const { id, stream, revision, position, type, recordedAt } = event;
+  const fields = { id, stream, revision, position, type, recordedAt };
   const texts = (event as RecordedEvent & { [EVENT_TEXTS]?: EventTexts })[EVENT_TEXTS];
   return texts
-    ? {
-        id,
-        stream,
-        revision,
-        position,
-        type,
-        recordedAt,
-        dataText: texts.dataText,
-        metadataText: texts.metadataText,
-      }
-    : { id, stream, revision, position, type, recordedAt, data: event.data, metadata: event.metadata };
+    ? { ...fields, dataText: texts.dataText, metadataText: texts.metadataText }
+    : { ...fields, data: event.data, metadata: event.metadata };
 }
 
 export function fromWire(wire: WireEvent): RecordedEvent {
-  const { id, stream, revision, position, type, recordedAt } = wire;
-  return 'dataText' in wire
-    ? {
-        id,
-        stream,
-        revision,
-        position,
-        type,
-        data: JSON.parse(wire.dataText) as RecordedEvent['data'],
-        metadata: JSON.parse(wire.metadataText) as EventMetadata,
-        recordedAt,
-      }
-    : { id, stream, revision, position, type, data: wire.data, metadata: wire.metadata, recordedAt };
+  if (!('dataText' in wire)) return wire;
+  const { dataText, metadataText, ...fields } = wire;
+  return {
+    ...fields,
+    data: JSON.parse(dataText) as RecordedEvent['data'],
+    metadata: JSON.parse(metadataText) as EventMetadata,
+  };
 }
