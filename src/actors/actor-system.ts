@@ -7,6 +7,7 @@ import type { NewEvent } from '../events/types.js';
 import { ActorCell } from './actor-cell.js';
 import type { AnyActorKind, CommandInput, DecideContext } from './actor-kind.js';
 import { type Clock, systemClock } from './clock.js';
+import { type CommandResult, commandResult } from './command-result.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
 import type { EffectOutbox, StagedEffect } from './effect-outbox.js';
 import { type EffectFailure, type EffectHandler, EffectRunner } from './effects.js';
@@ -37,25 +38,12 @@ export interface ActorSystemOptions {
   outbox?: EffectOutbox;
 }
 
+export type { CommandResult } from './command-result.js';
+
 /** Who caused a command, carried into its events' metadata. */
 export interface CommandMetadata {
   correlationId?: string;
   causationId?: string;
-}
-
-/** What a command did: the events it appended (none when nothing happened) and the state after. */
-export interface CommandResult {
-  stream: string;
-  actorId: string;
-  events: { type: string; revision: number }[];
-  /** The actor's revision after the command (-1: the actor has no event). */
-  revision: number;
-  /** `$all` position of the last appended event: wait for it to read your writes in projections. */
-  position?: bigint;
-  /** The kind's view of the actor after the command (built when first read). */
-  state: JsonObject;
-  /** The machine snapshot after the command, for callers that need one field rather than the view: read only. */
-  snapshot: AnyMachineSnapshot;
 }
 
 /** An actor's current state, for queries that must not go through a projection. */
@@ -65,26 +53,6 @@ export interface ActorState {
   state: JsonObject;
   snapshot: AnyMachineSnapshot;
 }
-
-const RESULT_PARTS = Symbol('bzzz.commandResultParts');
-
-interface ResultParts {
-  kind: AnyActorKind;
-  view?: JsonObject;
-}
-
-/*
- * One getter shared by every result, so that results share one hidden class: a getter written in an
- * object literal is a new closure per result and gives each a hidden class of its own, which keeps the
- * state it closes over out of reach of the young generation's collections.
- */
-const LAZY_VIEW: PropertyDescriptor = {
-  enumerable: true,
-  get(this: { snapshot: AnyMachineSnapshot; [RESULT_PARTS]: ResultParts }) {
-    const parts = this[RESULT_PARTS];
-    return (parts.view ??= parts.kind.view(this.snapshot));
-  },
-};
 
 /**
  * Locates actors by category and id, rehydrating them from their streams on first use; one mailbox per
@@ -253,7 +221,7 @@ export class ActorSystem {
       const folded = cell.folded ?? (await this.#load(cell));
       const at = new Date(now).toISOString();
       const outcome = decide(folded, { actorId: cell.actorId, now, at, newId: this.#newId });
-      if (outcome.events.length === 0) return this.#result(cell, folded, []);
+      if (outcome.events.length === 0) return commandResult(cell, folded, []);
       const events = this.#toNewEvents(cell, outcome.events, metadata, cause, at);
       const effects = this.#effects.stage(
         this.#effectsOf(cell, folded.revision + events.length, outcome.effects),
@@ -266,7 +234,7 @@ export class ActorSystem {
         this.#adopt(cell, folded, adopted);
         for (const effect of effects) this.#effects.run(effect);
         const first = adopted.revision - events.length + 1;
-        return this.#result(
+        return commandResult(
           cell,
           adopted,
           outcome.events.map((e, i) => ({ type: e.type, revision: first + i })),
@@ -344,26 +312,6 @@ export class ActorSystem {
     };
     cell.folded = await catchUp(cell.kind, this.#store, cell.stream, start);
     return cell.folded;
-  }
-
-  #result(
-    cell: ActorCell,
-    folded: Folded,
-    events: CommandResult['events'],
-    position?: bigint,
-  ): CommandResult {
-    const result = {
-      stream: cell.stream,
-      actorId: cell.actorId,
-      events,
-      revision: folded.revision,
-      snapshot: folded.state,
-    };
-    Object.defineProperty(result, RESULT_PARTS, { value: { kind: cell.kind } satisfies ResultParts });
-    // Built on first read: most senders need only the revision and the position.
-    Object.defineProperty(result, 'state', LAZY_VIEW);
-    if (position !== undefined) (result as { position?: bigint }).position = position;
-    return result as CommandResult;
   }
 
   #cell(category: string, actorId: string): ActorCell {
