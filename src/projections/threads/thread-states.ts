@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   type ParticipantRow,
+  THREAD_COLUMNS,
   type ThreadColumn,
   type ThreadRow,
   type ThreadStatements,
@@ -126,45 +127,13 @@ export class ThreadStates {
   }
 }
 
-/**
- * Calls `changed` for each column but the id whose value differs between the rows, in table order.
- * Spelt out rather than a loop over THREAD_COLUMNS: reading the rows by name is several times faster
- * than by a column name that varies (once per thread changed by a batch). A test holds it to
- * THREAD_COLUMNS (test/projections/threads-memory.test.ts).
- */
+/** Calls `changed` for each column but the id whose value differs between the rows, in table order. */
 export function changedColumns(
   base: ThreadRow,
   row: ThreadRow,
   changed: <C extends ThreadColumn>(column: C, value: ThreadRow[C]) => void,
 ): void {
-  if (base.revision !== row.revision) changed('revision', row.revision);
-  if (base.topic !== row.topic) changed('topic', row.topic);
-  if (base.creator !== row.creator) changed('creator', row.creator);
-  if (base.status !== row.status) changed('status', row.status);
-  if (base.stop_reason !== row.stop_reason) changed('stop_reason', row.stop_reason);
-  if (base.project !== row.project) changed('project', row.project);
-  if (base.task !== row.task) changed('task', row.task);
-  if (base.metadata !== row.metadata) changed('metadata', row.metadata);
-  if (base.escalation_rules !== row.escalation_rules) changed('escalation_rules', row.escalation_rules);
-  if (base.consensus_threshold !== row.consensus_threshold)
-    changed('consensus_threshold', row.consensus_threshold);
-  if (base.max_rounds !== row.max_rounds) changed('max_rounds', row.max_rounds);
-  if (base.created_at !== row.created_at) changed('created_at', row.created_at);
-  if (base.last_activity !== row.last_activity) changed('last_activity', row.last_activity);
-  if (base.message_count !== row.message_count) changed('message_count', row.message_count);
-  if (base.error_count !== row.error_count) changed('error_count', row.error_count);
-  if (base.participants !== row.participants) changed('participants', row.participants);
-  if (base.open_escalations !== row.open_escalations) changed('open_escalations', row.open_escalations);
-  if (base.consensus !== row.consensus) changed('consensus', row.consensus);
-  if (base.consensus_record !== row.consensus_record) changed('consensus_record', row.consensus_record);
-  if (base.summary !== row.summary) changed('summary', row.summary);
-  if (base.summarized_at !== row.summarized_at) changed('summarized_at', row.summarized_at);
-  if (base.pending_summary_request !== row.pending_summary_request)
-    changed('pending_summary_request', row.pending_summary_request);
-  if (base.paused_by !== row.paused_by) changed('paused_by', row.paused_by);
-  if (base.pause_reason !== row.pause_reason) changed('pause_reason', row.pause_reason);
-  if (base.paused_at !== row.paused_at) changed('paused_at', row.paused_at);
-  if (base.closed_by !== row.closed_by) changed('closed_by', row.closed_by);
-  if (base.close_note !== row.close_note) changed('close_note', row.close_note);
-  if (base.closed_at !== row.closed_at) changed('closed_at', row.closed_at);
+  for (const column of THREAD_COLUMNS) {
+    if (column !== 'id' && base[column] !== row[column]) changed(column, row[column]);
+  }
 }
