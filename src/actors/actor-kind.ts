@@ -28,7 +28,11 @@ export interface Deadline<Event> {
   /** Stable name of the deadline within the actor (e.g. `heartbeat`, `escalation:no_progress`). */
   key: string;
   dueAt: number;
-  event: Event;
+  /**
+   * Read only when the deadline fires, so it may be a getter on the deadline's class (deadlines are
+   * computed after every command; their events are seldom needed).
+   */
+  readonly event: Event;
 }
 
 /** An event as it was recorded, handed to `upcast` when an older machine version recorded it. */

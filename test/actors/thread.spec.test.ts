@@ -1107,7 +1107,9 @@ describe('thread: summaries and closing', () => {
 });
 
 describe('thread: escalation deadlines', () => {
-  const deadlinesOf = (history: ThreadEvent[]) => threadKind.deadlines?.(stateOf(history)) ?? [];
+  // Plain copies: a deadline's event is a getter (built when it fires), which toEqual would not read.
+  const deadlinesOf = (history: ThreadEvent[]) =>
+    (threadKind.deadlines?.(stateOf(history)) ?? []).map(({ key, dueAt, event }) => ({ key, dueAt, event }));
   const longRunning = RULES.find((rule) => rule.name === 'Long Running Thread');
   const deadlineEvent = (condition: 'thread_duration' | 'no_progress', dueAt: number, reason: string) => ({
     type: 'ThreadEscalated',

@@ -58,11 +58,23 @@ export function agentDeadlines(state: AgentState): Deadline<AgentEvent>[] {
   const lastHeartbeat = state.context.last_heartbeat;
   if ((status !== 'idle' && status !== 'busy') || lastHeartbeat === null) return [];
   const dueAt = Date.parse(lastHeartbeat) + state.context.profile.heartbeat_timeout_s * 1000;
-  return [
-    {
-      key: HEARTBEAT_DEADLINE,
-      dueAt,
-      event: { type: 'AgentWentOffline', at: new Date(dueAt).toISOString(), last_heartbeat: lastHeartbeat },
-    },
-  ];
+  return [new HeartbeatDeadline(dueAt, lastHeartbeat)];
+}
+
+/** The heartbeat deadline. Every command computes it; its event is built only when it fires. */
+class HeartbeatDeadline implements Deadline<AgentEvent> {
+  readonly key = HEARTBEAT_DEADLINE;
+
+  constructor(
+    readonly dueAt: number,
+    private readonly lastHeartbeat: string,
+  ) {}
+
+  get event(): AgentEvent {
+    return {
+      type: 'AgentWentOffline',
+      at: new Date(this.dueAt).toISOString(),
+      last_heartbeat: this.lastHeartbeat,
+    };
+  }
 }

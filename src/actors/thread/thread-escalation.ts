@@ -24,7 +24,7 @@ export interface DueEscalation {
 export interface EscalationDeadline {
   key: string;
   dueAt: number;
-  event: ThreadEscalated;
+  readonly event: ThreadEscalated;
 }
 
 /** The thread's times every rule is measured from, parsed once per evaluation of its rules. */
@@ -100,22 +100,39 @@ export function escalationDeadlines(context: ThreadContext): EscalationDeadline[
         if (dueAt !== undefined && (!earliest || dueAt < earliest.dueAt)) earliest = { dueAt, condition };
       }
       if (!earliest) continue;
-      const { dueAt, condition } = earliest;
-      const triggeredAt = new Date(dueAt).toISOString();
-      deadlines.push({
-        key: `escalation:${rule.name}:${type}`,
-        dueAt,
-        event: escalationEvent(
-          `${context.thread_id}:${rule.name}:${type}@${triggeredAt}`,
-          rule,
-          type,
-          timeReason(condition),
-          triggeredAt,
-        ),
-      });
+      deadlines.push(
+        new TimeConditionDeadline(context.thread_id, rule, type, earliest.condition, earliest.dueAt),
+      );
     }
   }
   return deadlines;
+}
+
+/** A time condition's deadline. Every command computes it; its event is built only when it fires. */
+class TimeConditionDeadline implements EscalationDeadline {
+  readonly key: string;
+
+  constructor(
+    private readonly threadId: string,
+    private readonly rule: EscalationRule,
+    private readonly type: EscalationConditionType,
+    private readonly condition: EscalationCondition,
+    readonly dueAt: number,
+  ) {
+    this.key = `escalation:${rule.name}:${type}`;
+  }
+
+  get event(): ThreadEscalated {
+    const { rule, type } = this;
+    const triggeredAt = new Date(this.dueAt).toISOString();
+    return escalationEvent(
+      `${this.threadId}:${rule.name}:${type}@${triggeredAt}`,
+      rule,
+      type,
+      timeReason(this.condition),
+      triggeredAt,
+    );
+  }
 }
 
 export function escalationEvent(

@@ -2,6 +2,7 @@ import type { PreparedEvent } from '../prepare-events.js';
 import type { AppendResult, EventFilter, EventMetadata, RecordedEvent } from '../types.js';
 import type { AppendJob } from './apply-append.js';
 import { EVENT_TEXTS, type EventTexts } from '../event-wire.js';
+import { isoTime } from '../iso-time.js';
 
 /** An event this connection committed, as it wrote it. */
 export interface Committed {
@@ -202,7 +203,7 @@ export function recorded(entry: Committed): RecordedEvent {
   Object.defineProperty(value, EVENT_TEXTS, { value: parts });
   Object.defineProperty(value, 'data', LAZY_DATA);
   Object.defineProperty(value, 'metadata', LAZY_METADATA);
-  (value as { recordedAt?: string }).recordedAt = new Date(recordedAt).toISOString();
+  (value as { recordedAt?: string }).recordedAt = isoTime(recordedAt);
   entry.recorded = Object.freeze(value as RecordedEvent);
   return entry.recorded;
 }

@@ -1,4 +1,5 @@
 import type { EventMetadata, RecordedEvent } from '../types.js';
+import { isoTime } from '../iso-time.js';
 
 export interface EventRow {
   position: number;
@@ -38,6 +39,6 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     type: row.type,
     data: JSON.parse(row.data),
     metadata: JSON.parse(row.metadata) as EventMetadata,
-    recordedAt: new Date(row.recorded_at).toISOString(),
+    recordedAt: isoTime(row.recorded_at),
   };
 }
