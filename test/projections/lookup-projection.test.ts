@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseAddress } from '../../src/actors/address.js';
 import { ActorSystem, type CommandResult } from '../../src/actors/actor-system.js';
 import { actorKinds } from '../../src/actors/kinds.js';
 import type { RecordedEvent } from '../../src/events/types.js';
+import {
+  announceWrites,
+  UNANNOUNCED_WRITES_SEEN_WITHIN_MS,
+  writeAnnounced,
+} from '../../src/projections/announced-writes.js';
 import { lookupProjection } from '../../src/projections/lookup/lookup-projection.js';
 import { getAgent, lookupAgents, lookupQuery } from '../../src/projections/lookup/lookup-queries.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
@@ -187,6 +192,42 @@ describe('lookup projection', () => {
     expect(architects()).toEqual([]);
     expect(lookupAgents(own, parseAddress('bzzz://a1'))).toMatchObject([{ id: 'a1', role: 'tester' }]);
     own.close();
+  });
+
+  it('with announced writes, reads the generation after an announced write, or once it is old', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const path = `${temp.dir}/announced.db`;
+      const own = openReadModelDatabase(path);
+      announceWrites(own);
+      const writer = lookupProjection.open(own);
+      own.transaction(() => writer.apply(announced('a1', 'architect', ['x'], 'p', 0)))();
+      const roleOf = () => lookupAgents(own, parseAddress('bzzz://a1'))[0]?.role;
+      expect(roleOf()).toBe('architect');
+      const other = openReadModelDatabase(path);
+      const otherWriter = lookupProjection.open(other);
+      const rewrite = (role: string, revision: number) =>
+        other.transaction(() => {
+          otherWriter.apply(announced('a1', role, ['x'], 'p', revision));
+          otherWriter.flush?.();
+        })();
+      // Not announced: the cache does not ask SQLite, and answers what it had...
+      rewrite('tester', 1);
+      expect(roleOf()).toBe('architect');
+      // ...until an announcement,
+      writeAnnounced(own);
+      expect(roleOf()).toBe('tester');
+      // or until its last reading of the generation is too old.
+      rewrite('reviewer', 2);
+      vi.advanceTimersByTime(UNANNOUNCED_WRITES_SEEN_WITHIN_MS - 1);
+      expect(roleOf()).toBe('tester');
+      vi.advanceTimersByTime(1);
+      expect(roleOf()).toBe('reviewer');
+      other.close();
+      own.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps its cached answers while other connections write only to other views', () => {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LookupMatch } from './lookup-queries.js';
 import type { LookupGeneration } from './lookup-schema.js';
+import { announcedWrites, UNANNOUNCED_WRITES_SEEN_WITHIN_MS } from '../announced-writes.js';
 
 /**
  * What lookups of one read-model connection remember of the lookup view:
@@ -33,6 +34,9 @@ export interface CachedResult {
 interface CacheState extends LookupCache {
   generation: Database.Statement<[], LookupGeneration>;
   seen: LookupGeneration;
+  /** Writes announced (announced-writes.ts) when `seen` was read, and when that was. */
+  seenAnnounced: number | undefined;
+  seenAt: number;
 }
 
 /** Past this many agents, or query results, that part of the cache starts over (a bound on memory). */
@@ -41,17 +45,39 @@ const MAX_CACHED_RESULTS = 2_000;
 
 const caches = new WeakMap<Database.Database, CacheState>();
 
-/** The cache of `db`, emptied first if another connection wrote to the database since the last call. */
+/**
+ * The cache of `db`, emptied first if another connection wrote to the database since the last call.
+ * When the database's writes are announced (announced-writes.ts), the generation is read only after an
+ * announced write, or once the last reading is UNANNOUNCED_WRITES_SEEN_WITHIN_MS old.
+ */
 export function lookupCache(db: Database.Database): LookupCache {
   let cache = caches.get(db);
+  const announced = announcedWrites(db);
   if (!cache) {
     const generation = db.prepare<[], LookupGeneration>(
       'SELECT changed, touched FROM lookup_generation WHERE id = 1',
     );
-    cache = { agents: new Map(), results: new Map(), epoch: 0, generation, seen: generation.get()! };
+    cache = {
+      agents: new Map(),
+      results: new Map(),
+      epoch: 0,
+      generation,
+      seen: generation.get()!,
+      seenAnnounced: announced,
+      seenAt: performance.now(),
+    };
     caches.set(db, cache);
     return cache;
   }
+  const at = performance.now();
+  if (
+    announced !== undefined &&
+    announced === cache.seenAnnounced &&
+    at - cache.seenAt < UNANNOUNCED_WRITES_SEEN_WITHIN_MS
+  )
+    return cache;
+  cache.seenAnnounced = announced;
+  cache.seenAt = at;
   const now = cache.generation.get()!;
   if (now.changed !== cache.seen.changed || now.touched !== cache.seen.touched) {
     cache.epoch++;

@@ -8,6 +8,7 @@ import { type ProjectionLag, projectionLag } from '../projection-lag.js';
 import type { ProjectionService } from '../projection-service.js';
 import type { ProjectionStatus } from '../projection-view.js';
 import { projections } from '../projections.js';
+import { announceWrites, writeAnnounced } from '../announced-writes.js';
 import { ReadYourWrites } from '../read-your-writes.js';
 import { EventForwarder } from './event-forwarder.js';
 import type { FromWorker, ProjectionWorkerData } from './protocol.js';
@@ -44,7 +45,7 @@ export class ProjectionThread implements ProjectionService {
 
   constructor(
     private readonly store: EventStore,
-    db: Database.Database,
+    private readonly db: Database.Database,
     definitions: readonly ProjectionDefinition[] = projections,
     options: ProjectionThreadOptions = {},
   ) {
@@ -63,6 +64,8 @@ export class ProjectionThread implements ProjectionService {
     this.#forwarder = new EventForwarder(store, readTypes(definitions), (message) =>
       this.#worker?.postMessage(message),
     );
+    // The worker reports every commit (a view's position or state moved) before anything waits on it.
+    announceWrites(db);
   }
 
   start(): void {
@@ -129,6 +132,7 @@ export class ProjectionThread implements ProjectionService {
   #receive(message: FromWorker): void {
     switch (message.type) {
       case 'report':
+        if (message.statuses.length > 0) writeAnnounced(this.db);
         for (const [id, batches] of message.acks) this.#forwarder.acked(id, batches);
         for (const status of message.statuses) this.#mirrors.get(status.name)?.update(status);
         break;
