@@ -65,6 +65,38 @@ describe('MCP agent tools (real SDK client, in-memory transport)', () => {
     });
   });
 
+  it("answers the API reference's match fields, and status, specialization and project on request", async () => {
+    await call('bzzz_announce', {
+      agent_id: 'rev-1',
+      role: 'reviewer',
+      capabilities: ['code_review'],
+      specialization: 'security',
+      project: 'shop',
+    });
+    const lean = structured(await call('bzzz_lookup', { semantic_address: 'bzzz://*:reviewer@*' }));
+    expect(lean.matches).toEqual([
+      {
+        id: 'rev-1',
+        role: 'reviewer',
+        capabilities: ['code_review'],
+        available: true,
+        performance: 0.5,
+        score: 70,
+      },
+    ]);
+    const detailed = structured(
+      await call('bzzz_lookup', { semantic_address: 'bzzz://*:reviewer@*', include_details: true }),
+    );
+    expect(detailed.matches).toEqual([
+      {
+        ...(lean.matches as object[])[0],
+        status: 'idle',
+        specialization: 'security',
+        project: 'shop',
+      },
+    ]);
+  });
+
   it('lets the same client update the profile and refuses another client (AGENT_EXISTS)', async () => {
     await call('bzzz_announce', { agent_id: 'a1', role: 'tester' });
     const updated = await call('bzzz_announce', { agent_id: 'a1', role: 'tester', capabilities: ['e2e'] });

@@ -56,9 +56,6 @@ describe('bzzz_lookup and bzzz_post on their fast paths', () => {
           available: true,
           performance: 0.5,
           score: 70,
-          status: 'idle',
-          specialization: '',
-          project: 'web',
         },
         expect.objectContaining({ id: 'rev-2', score: 70 }),
       ],
@@ -77,7 +74,11 @@ describe('bzzz_lookup and bzzz_post on their fast paths', () => {
     });
     expect(structured(assigned)).toMatchObject({ delivery_results: { recipients: ['rev-2'], mode: 'task' } });
     const other = await harness.connect('another-client');
-    const after = await call('bzzz_lookup', { semantic_address: 'bzzz://*:reviewer@web' }, other);
+    const after = await call(
+      'bzzz_lookup',
+      { semantic_address: 'bzzz://*:reviewer@web', include_details: true },
+      other,
+    );
     expect(structured(after)).toMatchObject({
       matches: [
         { id: 'rev-1', available: true, score: 70 },

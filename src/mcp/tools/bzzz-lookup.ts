@@ -23,6 +23,12 @@ const inputSchema = {
     })
     .optional(),
   limit: z.number().int().min(1).max(500).default(50).describe('Most matches returned'),
+  include_details: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also give each match's status, specialization and project (default: the API reference's fields only, which keeps answers short)",
+    ),
 };
 
 const matchSchema = z.object({
@@ -32,9 +38,9 @@ const matchSchema = z.object({
   available: z.boolean(),
   performance: z.number(),
   score: z.number(),
-  status: z.string(),
-  specialization: z.string(),
-  project: z.string().nullable(),
+  status: z.string().optional().describe('With include_details'),
+  specialization: z.string().optional().describe('With include_details'),
+  project: z.string().nullable().optional().describe('With include_details'),
   node_id: z
     .string()
     .optional()
@@ -73,7 +79,7 @@ export function registerLookup(server: McpServer, context: McpContext): void {
         const address = parseAddressOnce(args.semantic_address);
         await readViews(context, ['lookup']);
         const matches = lookupAgents(context.readModel, address, args.filter_criteria ?? {}, args.limit);
-        const answer = rendered(matches, context.nodeId);
+        const answer = rendered(matches, context.nodeId, args.include_details);
         const structured: LookupOutput = {
           success: true,
           address: args.semantic_address,
@@ -103,26 +109,32 @@ interface Rendered {
 
 /**
  * lookupAgents answers the same frozen array for the same query while no agent changes: what the
- * answer makes of it is kept beside it, and the answer's form of each match beside the match.
+ * answer makes of it is kept beside it, and the answer's form of each match beside the match (one
+ * form with the details, one without).
  */
-const renderings = new WeakMap<readonly LookupMatch[], Rendered>();
-const matchJsons = new WeakMap<LookupMatch, MatchJson>();
+const renderings = [
+  new WeakMap<readonly LookupMatch[], Rendered>(),
+  new WeakMap<readonly LookupMatch[], Rendered>(),
+];
+const matchJsons = [new WeakMap<LookupMatch, MatchJson>(), new WeakMap<LookupMatch, MatchJson>()];
 
-function rendered(matches: readonly LookupMatch[], localNode: string): Rendered {
-  let rendering = renderings.get(matches);
+function rendered(matches: readonly LookupMatch[], localNode: string, details: boolean): Rendered {
+  const kept = renderings[details ? 1 : 0]!;
+  let rendering = kept.get(matches);
   if (rendering === undefined) {
     // Shared by every answer to this query: nobody may change it, and transports send its kept JSON.
     // (A read model, and so its matches, belongs to one node: `localNode` is the same for all of them.)
-    const json = withJsonFragment(Object.freeze(matches.map((m) => matchJson(m, localNode))));
+    const json = withJsonFragment(Object.freeze(matches.map((m) => matchJson(m, localNode, details))));
     rendering = { matches: json as MatchJson[], listing: listing(matches) };
-    renderings.set(matches, rendering);
+    kept.set(matches, rendering);
   }
   return rendering;
 }
 
 /** A match as the answer has it: `node_id` only for an agent of another node (the answer names its own). */
-function matchJson(m: LookupMatch, localNode: string): MatchJson {
-  let json = matchJsons.get(m);
+function matchJson(m: LookupMatch, localNode: string, details: boolean): MatchJson {
+  const kept = matchJsons[details ? 1 : 0]!;
+  let json = kept.get(m);
   if (json === undefined) {
     json = {
       id: m.id,
@@ -131,14 +143,12 @@ function matchJson(m: LookupMatch, localNode: string): MatchJson {
       available: m.available,
       performance: m.performance,
       score: m.score,
-      status: m.status,
-      specialization: m.specialization,
-      project: m.project,
+      ...(details ? { status: m.status, specialization: m.specialization, project: m.project } : {}),
       ...(m.node_id === localNode ? {} : { node_id: m.node_id }),
     };
     // Shared by every answer that names this match: nobody may change it.
     Object.freeze(json);
-    matchJsons.set(m, json);
+    kept.set(m, json);
   }
   return json;
 }
