@@ -5,6 +5,7 @@ import { agentKind } from '../../src/actors/agent/agent-kind.js';
 import { SimulatedClock } from '../../src/actors/clock.js';
 import { openRuntimeDatabase } from '../../src/actors/runtime-db.js';
 import { sqliteSnapshotStore } from '../../src/actors/snapshot-store.js';
+import type { JsonObject } from '../../src/events/json.js';
 import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.js';
 import { lampKind } from '../support/lamp-kind.js';
 
@@ -54,45 +55,133 @@ describe('snapshots', () => {
     );
   });
 
-  it('reads agents recorded by machine v1 (flat profile): v1 events upcast as they are, v1 snapshots ignored', async () => {
+  const agentProfile = {
+    role: 'reviewer',
+    capabilities: ['go'],
+    specialization: 'review',
+    max_tasks: 2,
+    model: null,
+    system_prompt: null,
+    cost_limits: null,
+    project: 'p',
+    owner: null,
+    heartbeat_timeout_s: 90,
+  };
+  const oldAgentEvents: { type: string; data: JsonObject }[] = [
+    {
+      type: 'AgentAnnounced',
+      data: { agent_id: 'old', ...agentProfile, announced_at: '2026-01-01T00:00:00.000Z' },
+    },
+    { type: 'AgentHeartbeatReceived', data: { at: '2026-01-01T00:00:30.000Z' } },
+    {
+      type: 'TaskAssigned',
+      data: {
+        task_id: 't1',
+        task_type: 'code_review',
+        description: 'review',
+        input: {},
+        thread_id: null,
+        assigned_at: '2026-01-01T00:00:40.000Z',
+      },
+    },
+    { type: 'TaskStarted', data: { task_id: 't1', started_at: '2026-01-01T00:00:41.000Z' } },
+  ];
+  /** What each older machine version cached for `agent-old` at revision 1 (announced, a heartbeat). */
+  const oldAgentSnapshots: Record<1 | 2, JsonObject> = {
+    // v1: the profile flat in the context.
+    1: { value: { announced: { online: 'idle' } }, context: { id: 'old', ...agentProfile } },
+    // v2: the profile nested, the state nested (announced.online.idle).
+    2: {
+      value: { announced: { online: 'idle' } },
+      context: {
+        id: 'old',
+        profile: agentProfile,
+        created_at: '2026-01-01T00:00:00.000Z',
+        last_activity: '2026-01-01T00:00:30.000Z',
+        last_heartbeat: '2026-01-01T00:00:30.000Z',
+        current_tasks: [],
+        recent_tasks: [],
+        completed_tasks: 0,
+        failed_tasks: 0,
+        usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, cost_usd: 0 },
+        last_error: null,
+        retired_at: null,
+        retire_reason: null,
+      },
+    },
+  };
+
+  async function agentRecordedBy(machineVersion: number, snapshotVersion?: 1 | 2) {
     const store = openSqliteEventStore({ path: ':memory:', nodeId: 'n' });
     const snapshots = sqliteSnapshotStore(openRuntimeDatabase(':memory:'));
-    const v1 = { correlationId: 'c', causationId: 'c', machineVersion: 1 };
-    const profile = {
-      role: 'reviewer',
-      capabilities: ['go'],
-      specialization: 'review',
-      max_tasks: 2,
-      model: null,
-      system_prompt: null,
-      cost_limits: null,
-      project: 'p',
-      owner: null,
-      heartbeat_timeout_s: 90,
-    };
-    const at = '2026-01-01T00:00:00.000Z';
-    await store.append('agent-old', [
-      { type: 'AgentAnnounced', data: { agent_id: 'old', ...profile, announced_at: at }, metadata: v1 },
-      { type: 'AgentHeartbeatReceived', data: { at: '2026-01-01T00:00:30.000Z' }, metadata: v1 },
-    ]);
-    // What v1 cached: the profile flat in the context. Restoring it under v2 would break the state.
-    snapshots.save({
-      stream: 'agent-old',
-      revision: 1,
-      machineVersion: 1,
-      state: { value: { announced: { online: 'idle' } }, context: { id: 'old', ...profile } },
-    });
-    const system = new ActorSystem({ store, kinds: [agentKind], snapshots });
-    const agent = await system.inspect('agent', 'old');
-    expect(agent.revision).toBe(1);
-    expect(agent.state).toMatchObject({
-      ...profile,
-      status: 'idle',
-      last_heartbeat: '2026-01-01T00:00:30.000Z',
-    });
-    const result = await system.send('agent', 'old', { type: 'RecordHeartbeat' });
-    expect(result.revision).toBe(2);
-    expect((await store.readStream('agent-old'))[2]?.metadata.machineVersion).toBe(agentKind.version);
+    const metadata = { correlationId: 'c', causationId: 'c', machineVersion };
+    await store.append(
+      'agent-old',
+      oldAgentEvents.map((event) => ({ ...event, metadata })),
+    );
+    if (snapshotVersion !== undefined) {
+      // Restoring it under the current version would break the state: it must be ignored.
+      snapshots.save({
+        stream: 'agent-old',
+        revision: 1,
+        machineVersion: snapshotVersion,
+        state: structuredClone(oldAgentSnapshots[snapshotVersion]),
+      });
+    }
+    return { store, system: new ActorSystem({ store, kinds: [agentKind], snapshots }) };
+  }
+
+  it.each([1, 2] as const)(
+    'reads agents recorded by machine v%i: its events upcast as they are, its snapshots ignored',
+    async (version) => {
+      expect(agentKind.version).toBe(3);
+      const current = await agentRecordedBy(agentKind.version);
+      const want = await current.system.inspect('agent', 'old');
+      expect(want.snapshot.value).toBe('busy');
+      await current.store.close();
+
+      const { store, system } = await agentRecordedBy(version, version);
+      const agent = await system.inspect('agent', 'old');
+      expect(agent.revision).toBe(3);
+      expect(agent.snapshot.value).toBe('busy');
+      expect(agent.snapshot.context).toEqual(want.snapshot.context);
+      expect(agent.state).toEqual(want.state);
+      expect(agent.state).toMatchObject({
+        ...agentProfile,
+        status: 'busy',
+        last_heartbeat: '2026-01-01T00:00:30.000Z',
+        current_tasks: [{ id: 't1', status: 'in_progress' }],
+      });
+      const result = await system.send('agent', 'old', { type: 'RecordHeartbeat' });
+      expect(result.revision).toBe(4);
+      expect((await store.readStream('agent-old'))[4]?.metadata.machineVersion).toBe(agentKind.version);
+      await store.close();
+    },
+  );
+
+  it('reads a stream whose events were recorded by machine v1, then v2, then the current one', async () => {
+    const store = openSqliteEventStore({ path: ':memory:', nodeId: 'n' });
+    const [first, second, ...rest] = oldAgentEvents;
+    const metadata = (machineVersion: number) => ({ correlationId: 'c', causationId: 'c', machineVersion });
+    await store.append('agent-old', [{ ...first!, metadata: metadata(1) }]);
+    await store.append('agent-old', [{ ...second!, metadata: metadata(2) }]);
+    await store.append(
+      'agent-old',
+      rest.map((event) => ({ ...event, metadata: metadata(agentKind.version) })),
+    );
+    const agent = await new ActorSystem({ store, kinds: [agentKind] }).inspect('agent', 'old');
+    const current = await agentRecordedBy(agentKind.version);
+    const want = await current.system.inspect('agent', 'old');
+    expect(agent.snapshot.value).toBe('busy');
+    expect(agent.snapshot.context).toEqual(want.snapshot.context);
+    expect(agent.state).toEqual(want.state);
+    await current.store.close();
+    await store.close();
+  });
+
+  it('refuses agent events recorded by a newer machine version', async () => {
+    const { store, system } = await agentRecordedBy(agentKind.version + 1);
+    await expect(system.inspect('agent', 'old')).rejects.toMatchObject({ code: 'MACHINE_VERSION_MISMATCH' });
     await store.close();
   });
 

@@ -41,15 +41,19 @@ export const HEARTBEAT_DEADLINE = 'heartbeat';
 export const agentKind: ActorKind<AgentMachine, AgentCommand> = {
   category: 'agent',
   machine: agentMachine,
-  // v2 nested the profile in the context (snapshots of v1 are not restored); events are unchanged.
-  version: 2,
+  // v2 nested the profile in the context; v3 flattened the states (the state value is the status:
+  // `idle`, not `{ announced: { online: 'idle' } }`). Snapshots of older versions are not restored (the
+  // stream is folded from zero); events are unchanged since v1.
+  version: 3,
   commandSchema: agentCommandSchema,
   input: (id) => ({ id }),
   decide: decideAgent,
   deadlines: agentDeadlines,
   view: agentView,
   upcast: (event, recordedVersion) =>
-    recordedVersion === 1 ? fromStoredEvent<AgentEvent>(event.type, event.data) : undefined,
+    recordedVersion === 1 || recordedVersion === 2
+      ? fromStoredEvent<AgentEvent>(event.type, event.data)
+      : undefined,
 };
 
 /** One deadline while the agent is online: it goes offline when no heartbeat arrives in time. */

@@ -8,17 +8,10 @@ export type AgentState = SnapshotFrom<AgentMachine>;
 /** The seed's statuses, plus `retired` (final) and `unannounced` (the actor does not exist yet). */
 export type AgentStatus = 'unannounced' | 'idle' | 'busy' | 'offline' | 'error' | 'retired';
 
-/** Read from the state value directly (`matches` is several times slower, and this runs on every command). */
+/** Flat machine: the state value is the status (`matches` is slower, and this runs on every command). */
 export function agentStatus(state: AgentState): AgentStatus {
-  const value = state.value as AgentStateValue;
-  if (typeof value === 'string') return value;
-  const announced = value.announced;
-  if (typeof announced === 'string') return announced;
-  return announced.online;
+  return state.value;
 }
-
-type AgentStateValue =
-  'unannounced' | 'retired' | { announced: 'offline' | 'error' | { online: 'idle' | 'busy' } };
 
 /**
  * Performance in [0, 1]: the Laplace-smoothed success rate (completed + 1) / (completed + failed + 2).
