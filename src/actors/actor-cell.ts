@@ -7,6 +7,8 @@ export class ActorCell {
   readonly mailbox = new Mailbox();
   folded: Folded | undefined;
   lastUsed: number;
+  /** The actor system's count of cell insertions when this cell was last put at the back of its order. */
+  insertedAt = 0;
 
   constructor(
     readonly kind: AnyActorKind,

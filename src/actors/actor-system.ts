@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AnyMachineSnapshot } from 'xstate';
 import { isBzzzError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
+import { isoTime } from '../events/iso-time.js';
 import type { JsonObject } from '../events/json.js';
 import type { NewEvent } from '../events/types.js';
 import { ActorCell } from './actor-cell.js';
@@ -62,6 +63,8 @@ export interface ActorState {
 export class ActorSystem {
   readonly #kinds = new Map<string, AnyActorKind>();
   readonly #cells = new Map<string, ActorCell>();
+  /** Insertions into #cells so far (see #cell). */
+  #insertions = 0;
   readonly #store: EventStore;
   readonly #clock: Clock;
   readonly #newId: () => string;
@@ -219,7 +222,7 @@ export class ActorSystem {
       const now = this.#clock.now();
       cell.lastUsed = now;
       const folded = cell.folded ?? (await this.#load(cell));
-      const at = new Date(now).toISOString();
+      const at = isoTime(now);
       const outcome = decide(folded, { actorId: cell.actorId, now, at, newId: this.#newId });
       if (outcome.events.length === 0) return commandResult(cell, folded, []);
       const events = this.#toNewEvents(cell, outcome.events, metadata, cause, at);
@@ -327,12 +330,15 @@ export class ActorSystem {
     const stream = `${category}-${actorId}`;
     let cell = this.#cells.get(stream);
     if (cell) {
-      // Re-insert so that Map order is least-recently-used first.
+      // Map order is least-recently-used first, nearly: a cell moves to the back only once it has fallen
+      // into the older half of the order (moving it on every command costs a delete and an insert).
+      if (this.#insertions - cell.insertedAt <= this.#cells.size >> 1) return cell;
       this.#cells.delete(stream);
     } else {
       cell = new ActorCell(kind, actorId, stream, this.#clock.now());
       this.#evictBeyondLimit();
     }
+    cell.insertedAt = this.#insertions++;
     this.#cells.set(stream, cell);
     return cell;
   }
