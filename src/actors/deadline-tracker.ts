@@ -13,6 +13,11 @@ type Deadlines = readonly { key: string; dueAt: number }[];
 export const FLUSH_INTERVAL_MS = 100;
 /** Streams waiting to be written that trigger a write at once. */
 const FLUSH_AT_PENDING = 4096;
+/**
+ * Streams whose recorded revision is remembered, at most (past that, a flush forgets them all). An entry
+ * stays once followed: deleting it would shrink and regrow the map on every page of events.
+ */
+const MAX_RECORDED = 8192;
 
 /**
  * Durable timers. Deadlines are derived from each actor's state and kept in an index that follows
@@ -40,7 +45,10 @@ export class DeadlineTracker {
   #pendingEarliest: number | undefined;
   #pendingCheckpoint: bigint | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
-  /** Streams whose deadlines this process wrote when adopting their state, at that revision. */
+  /**
+   * Streams whose deadlines this process wrote when adopting their state, at that revision: events up
+   * to it are not folded again. Forgetting an entry costs only a fold (see MAX_RECORDED).
+   */
   readonly #recorded = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
@@ -120,9 +128,7 @@ export class DeadlineTracker {
       for await (const page of pagesOf(subscription)) {
         for (const event of page) {
           const recorded = this.#recorded.get(event.stream);
-          if (recorded !== undefined && recorded >= event.revision) {
-            if (recorded === event.revision) this.#recorded.delete(event.stream);
-          } else {
+          if (recorded === undefined || recorded < event.revision) {
             const { kind, folded } = await this.system.refresh(event.stream, event.revision);
             this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
           }
@@ -179,6 +185,7 @@ export class DeadlineTracker {
     if (this.#pending.size === 0 && this.#pendingCheckpoint === undefined) return;
     this.index.replace(this.#pending, this.#pendingCheckpoint);
     this.#pending.clear();
+    if (this.#recorded.size > MAX_RECORDED) this.#recorded.clear();
     this.#pendingEarliest = undefined;
     this.#pendingCheckpoint = undefined;
   }
