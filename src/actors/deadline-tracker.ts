@@ -68,6 +68,7 @@ export class DeadlineTracker {
     this.#subscription = this.store.subscribeToAll({
       from: checkpoint === undefined ? 'start' : { after: checkpoint },
       filter: { streamPrefixes: kinds.map((kind) => `${kind.category}-`) },
+      skip: (stream, revision) => this.#isRecorded(stream, revision),
     });
     this.#following = this.#follow(this.#subscription);
     this.#arm();
@@ -127,8 +128,7 @@ export class DeadlineTracker {
       // Most events are this process's own, already recorded: pages spare a promise per event.
       for await (const page of pagesOf(subscription)) {
         for (const event of page) {
-          const recorded = this.#recorded.get(event.stream);
-          if (recorded === undefined || recorded < event.revision) {
+          if (!this.#isRecorded(event.stream, event.revision)) {
             const { kind, folded } = await this.system.refresh(event.stream, event.revision);
             this.#setPending(event.stream, kind.deadlines?.(folded.state) ?? []);
           }
@@ -141,6 +141,12 @@ export class DeadlineTracker {
     } catch (error) {
       if (!this.#stopped) this.onError(error);
     }
+  }
+
+  /** This process recorded the stream's state at `revision` or later: its deadlines are known. */
+  #isRecorded(stream: string, revision: number): boolean {
+    const recorded = this.#recorded.get(stream);
+    return recorded !== undefined && recorded >= revision;
   }
 
   #record(stream: string, kind: AnyActorKind, folded: Folded): void {

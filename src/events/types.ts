@@ -86,6 +86,12 @@ export interface SubscribeToStreamOptions {
 export interface SubscribeToAllOptions {
   from?: SubscriptionStart<bigint>;
   filter?: EventFilter;
+  /**
+   * A hint: events the consumer has already handled (its own writes, say). A store may leave them out,
+   * except the last event of each page, which is always given so the consumer knows how far it has
+   * read; a store may also ignore the hint. The consumer must still expect any of them.
+   */
+  skip?: (stream: string, revision: number) => boolean;
 }
 
 /**

@@ -146,6 +146,27 @@ describe('the embedded store serves live subscriptions from what it committed', 
     await staying.close();
   });
 
+  it('leaves out the live events a skip hint names, but for the last of each page', async () => {
+    const subscription = store.subscribeToAll({ from: 'end', skip: (stream) => stream.startsWith('mine-') });
+    const pages: string[][] = [];
+    const collected = (async () => {
+      for await (const page of subscription.pages!()) {
+        pages.push(page.map((e) => e.stream));
+        if (page.at(-1)!.stream === 'mine-5') return;
+      }
+    })();
+    // Appended in one turn of the event loop: one commit, read as one page.
+    await Promise.all(
+      ['mine-1', 'mine-2', 'theirs-1', 'mine-3', 'mine-4'].map((s) =>
+        store.append(s, [{ type: 'A', data: {} }]),
+      ),
+    );
+    await store.append('mine-5', [{ type: 'A', data: {} }]);
+    await collected;
+    expect(pages).toEqual([['theirs-1', 'mine-4'], ['mine-5']]);
+    await subscription.close();
+  });
+
   it('gives the same events page by page as one by one, past and live, filtered', async () => {
     await store.append('agent-1', [{ type: 'A', data: { n: 1 } }]);
     await store.append('other-1', [{ type: 'B', data: { n: 2 } }]);

@@ -124,6 +124,7 @@ export class RecentCommits {
     limit: number,
     head: number | undefined,
     filter: EventFilter | undefined,
+    skip?: (stream: string, revision: number) => boolean,
   ): RecordedEvent[] | undefined {
     if (head !== undefined && from > head) return [];
     const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
@@ -133,13 +134,20 @@ export class RecentCommits {
     if (range === undefined) return undefined;
     const { entries, start, end } = range;
     const events: RecordedEvent[] = [];
+    let skipped: Committed | undefined;
     for (let i = start; i < end && events.length < limit; i++) {
       const entry = entries[i]!;
       if (entry.lossy) return undefined;
       if (types !== undefined && !types.includes(entry.event.type)) continue;
       if (prefixes !== undefined && !prefixes.some((prefix) => entry.stream.startsWith(prefix))) continue;
+      if (skip?.(entry.stream, entry.revision)) {
+        skipped = entry;
+        continue;
+      }
+      skipped = undefined;
       events.push(recorded(entry));
     }
+    if (skipped !== undefined) events.push(recorded(skipped));
     return events;
   }
 

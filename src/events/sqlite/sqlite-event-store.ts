@@ -264,7 +264,7 @@ class SqliteEventStore implements EventStore {
             const head = this.#liveHead.get();
             const headAt = head === undefined ? undefined : Number(head);
             const events =
-              this.#recent.events(position, limit, headAt, filter) ??
+              this.#recent.events(position, limit, headAt, filter, options.skip) ??
               this.#readAll.run('forwards', position, limit, filter).map(toRecordedEvent);
             // A short page read everything up to the head.
             const last = events.length === 0 ? 0 : Number(events[events.length - 1]!.position);
