@@ -167,6 +167,23 @@ describe('the embedded store serves live subscriptions from what it committed', 
     await subscription.close();
   });
 
+  it('with a skip hint, still reads on at once past a full page', async () => {
+    const subscription = store.subscribeToAll({ from: 'end', skip: (stream) => stream === 'mine' });
+    const many = (n: number) => Array.from({ length: n }, () => ({ type: 'A', data: {} }));
+    const seen: string[] = [];
+    const collected = (async () => {
+      for await (const event of subscription) {
+        seen.push(event.stream);
+        if (seen.filter((s) => s === 'theirs').length === 400) return;
+      }
+    })();
+    // One commit of 800 events: more than a page (512), the first page all but full of skippable ones.
+    await Promise.all([store.append('mine', many(400)), store.append('theirs', many(400))]);
+    await collected;
+    expect(seen.filter((s) => s === 'theirs')).toHaveLength(400);
+    await subscription.close();
+  });
+
   it('gives the same events page by page as one by one, past and live, filtered', async () => {
     await store.append('agent-1', [{ type: 'A', data: { n: 1 } }]);
     await store.append('other-1', [{ type: 'B', data: { n: 2 } }]);

@@ -133,6 +133,8 @@ export class RecentCommits {
     const range = this.range(from, prefixes || types ? Number.POSITIVE_INFINITY : limit, head);
     if (range === undefined) return undefined;
     const { entries, start, end } = range;
+    // A read that stops short of the head skips nothing: readers take a short page for "read to the head".
+    if (entries[end - 1]!.position !== head) skip = undefined;
     const events: RecordedEvent[] = [];
     let skipped: Committed | undefined;
     for (let i = start; i < end && events.length < limit; i++) {
