@@ -52,6 +52,13 @@ export interface ActorKind<Machine extends AnyStateMachine, Command extends { ty
   machine: Machine;
   /** Bumped whenever the machine would fold recorded events differently. Recorded in each event's metadata. */
   version: number;
+  /**
+   * Bumped whenever the shape of the folded state changes (the machine's states or its context) while
+   * events keep their meaning: snapshots of another state version are not restored, the stream is folded
+   * from zero. Defaults to `version`. Apart from it so that builds sharing a store, or a build rolled
+   * back, keep reading each other's events.
+   */
+  stateVersion?: number;
   commandSchema: z.ZodType<Command>;
   /** Input of the machine's initial transition for actor `id`, before any event. */
   input(id: string): InputFrom<Machine>;

@@ -160,8 +160,9 @@ export class ActorSystem {
         const deadline = cell.kind.deadlines?.(folded.state).find((d) => d.key === key);
         if (!deadline || deadline.dueAt > this.#clock.now())
           return { events: [], state: folded.state, effects: [] };
-        const [state, effects] = applyEvent(cell.kind, folded.state, deadline.event);
-        return { events: [deadline.event], state, effects };
+        const event = deadline.event; // built when read
+        const [state, effects] = applyEvent(cell.kind, folded.state, event);
+        return { events: [event], state, effects };
       }),
     );
   }

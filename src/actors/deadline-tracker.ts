@@ -14,10 +14,11 @@ export const FLUSH_INTERVAL_MS = 100;
 /** Streams waiting to be written that trigger a write at once. */
 const FLUSH_AT_PENDING = 4096;
 /**
- * Streams whose recorded revision is remembered, at most (past that, a flush forgets them all). An entry
- * stays once followed: deleting it would shrink and regrow the map on every page of events.
+ * Streams whose recorded revision one map remembers, at most; past that, a flush starts a new map and
+ * keeps the last one beside it, so only streams recorded in neither are forgotten. An entry stays once
+ * followed: deleting it would shrink and regrow the map on every page of events.
  */
-const MAX_RECORDED = 8192;
+const MAX_RECORDED = 4096;
 
 /**
  * Durable timers. Deadlines are derived from each actor's state and kept in an index that follows
@@ -49,7 +50,9 @@ export class DeadlineTracker {
    * Streams whose deadlines this process wrote when adopting their state, at that revision: events up
    * to it are not folded again. Forgetting an entry costs only a fold (see MAX_RECORDED).
    */
-  readonly #recorded = new Map<string, number>();
+  #recorded = new Map<string, number>();
+  /** The map before the last rotation (see MAX_RECORDED). */
+  #recordedBefore = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
   constructor(
@@ -145,14 +148,15 @@ export class DeadlineTracker {
 
   /** This process recorded the stream's state at `revision` or later: its deadlines are known. */
   #isRecorded(stream: string, revision: number): boolean {
-    const recorded = this.#recorded.get(stream);
+    const recorded = this.#recorded.get(stream) ?? this.#recordedBefore.get(stream);
     return recorded !== undefined && recorded >= revision;
   }
 
   #record(stream: string, kind: AnyActorKind, folded: Folded): void {
     if (!kind.deadlines) return;
     this.#setPending(stream, kind.deadlines(folded.state));
-    this.#recorded.set(stream, Math.max(this.#recorded.get(stream) ?? -1, folded.revision));
+    const before = this.#recorded.get(stream) ?? this.#recordedBefore.get(stream) ?? -1;
+    this.#recorded.set(stream, Math.max(before, folded.revision));
     this.#scheduleFlush();
   }
 
@@ -191,7 +195,10 @@ export class DeadlineTracker {
     if (this.#pending.size === 0 && this.#pendingCheckpoint === undefined) return;
     this.index.replace(this.#pending, this.#pendingCheckpoint);
     this.#pending.clear();
-    if (this.#recorded.size > MAX_RECORDED) this.#recorded.clear();
+    if (this.#recorded.size > MAX_RECORDED) {
+      this.#recordedBefore = this.#recorded;
+      this.#recorded = new Map();
+    }
     this.#pendingEarliest = undefined;
     this.#pendingCheckpoint = undefined;
   }

@@ -82,9 +82,12 @@ function machineEventOf(kind: AnyActorKind, recorded: RecordedEvent): { type: st
   );
 }
 
-/** Restores a snapshot when it was taken under the current machine version (otherwise: fold from zero). */
+/** The version a snapshot of `kind` is taken under (ActorKind.stateVersion). */
+const stateVersionOf = (kind: AnyActorKind) => kind.stateVersion ?? kind.version;
+
+/** Restores a snapshot when it was taken under the current state version (otherwise: fold from zero). */
 export function restoreSnapshot(kind: AnyActorKind, snapshot: Snapshot | undefined): Folded | undefined {
-  if (!snapshot || snapshot.machineVersion !== kind.version) return undefined;
+  if (!snapshot || snapshot.machineVersion !== stateVersionOf(kind)) return undefined;
   const persisted = snapshot.state as { value: unknown; context: unknown };
   const state = kind.machine.resolveState({
     value: persisted.value as never,
@@ -101,7 +104,7 @@ export function snapshotOf(kind: AnyActorKind, stream: string, folded: Folded): 
   return {
     stream,
     revision: folded.revision,
-    machineVersion: kind.version,
+    machineVersion: stateVersionOf(kind),
     state: JSON.parse(JSON.stringify({ value: persisted.value, context: persisted.context })),
   };
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../events/json.js';
 
-/** A cached actor state: the persisted XState snapshot after `revision`, under `machineVersion`. */
+/** A cached actor state: the persisted XState snapshot after `revision`, under its kind's state version (`machineVersion`). */
 export interface Snapshot {
   stream: string;
   revision: number;

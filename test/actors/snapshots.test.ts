@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ActorSystem } from '../../src/actors/actor-system.js';
 import { agentKind } from '../../src/actors/agent/agent-kind.js';
 import { SimulatedClock } from '../../src/actors/clock.js';
+import { initialState } from '../../src/actors/fold.js';
+import { catchUp, restoreSnapshot } from '../../src/actors/rehydrate.js';
 import { openRuntimeDatabase } from '../../src/actors/runtime-db.js';
 import { sqliteSnapshotStore } from '../../src/actors/snapshot-store.js';
 import type { JsonObject } from '../../src/events/json.js';
@@ -132,9 +134,9 @@ describe('snapshots', () => {
   }
 
   it.each([1, 2] as const)(
-    'reads agents recorded by machine v%i: its events upcast as they are, its snapshots ignored',
+    'reads agents recorded by machine v%i: its events as they are, its snapshots (older states) ignored',
     async (version) => {
-      expect(agentKind.version).toBe(3);
+      expect([agentKind.version, agentKind.stateVersion]).toEqual([2, 3]);
       const current = await agentRecordedBy(agentKind.version);
       const want = await current.system.inspect('agent', 'old');
       expect(want.snapshot.value).toBe('busy');
@@ -159,12 +161,12 @@ describe('snapshots', () => {
     },
   );
 
-  it('reads a stream whose events were recorded by machine v1, then v2, then the current one', async () => {
+  it('reads a stream whose events were recorded by machine v1, then the current one', async () => {
     const store = openSqliteEventStore({ path: ':memory:', nodeId: 'n' });
     const [first, second, ...rest] = oldAgentEvents;
     const metadata = (machineVersion: number) => ({ correlationId: 'c', causationId: 'c', machineVersion });
     await store.append('agent-old', [{ ...first!, metadata: metadata(1) }]);
-    await store.append('agent-old', [{ ...second!, metadata: metadata(2) }]);
+    await store.append('agent-old', [{ ...second!, metadata: metadata(agentKind.version) }]);
     await store.append(
       'agent-old',
       rest.map((event) => ({ ...event, metadata: metadata(agentKind.version) })),
@@ -176,6 +178,29 @@ describe('snapshots', () => {
     expect(agent.snapshot.context).toEqual(want.snapshot.context);
     expect(agent.state).toEqual(want.state);
     await current.store.close();
+    await store.close();
+  });
+
+  it('keeps events readable by a build of the previous state version, which ignores the new snapshots', async () => {
+    // The build before the flat machine: same events (version 2), its own state shape (state version 2).
+    const previousBuild = { ...agentKind, stateVersion: undefined };
+    const { store, system } = await agentRecordedBy(agentKind.version);
+    const snapshotsDb = openRuntimeDatabase(':memory:');
+    const snapshots = sqliteSnapshotStore(snapshotsDb);
+    const writer = new ActorSystem({ store, kinds: [agentKind], snapshots, snapshotEvery: 1 });
+    await writer.send('agent', 'old', { type: 'RecordHeartbeat' });
+    const saved = snapshots.load('agent-old');
+    expect(saved?.machineVersion).toBe(3);
+    expect(restoreSnapshot(agentKind, saved)?.revision).toBe(4);
+    expect(restoreSnapshot(previousBuild, saved)).toBeUndefined();
+    const events = await store.readStream('agent-old');
+    expect(events.every((e) => e.metadata.machineVersion === 2)).toBe(true);
+    const folded = await catchUp(previousBuild, store, 'agent-old', {
+      state: initialState(previousBuild, 'old'),
+      revision: -1,
+    });
+    expect(folded.revision).toBe(4);
+    await system.stop();
     await store.close();
   });
 

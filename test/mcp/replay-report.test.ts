@@ -37,14 +37,14 @@ describe('bzzz_replay and bzzz_report', () => {
       stream: 'agent-rev-1',
       category: 'agent',
       actor_id: 'rev-1',
-      machine_version: 3,
+      machine_version: 2,
       head_revision: 2,
       next_revision: 2,
       events: [
         {
           revision: 0,
           type: 'AgentAnnounced',
-          machine_version: 3,
+          machine_version: 2,
           state_value: 'idle',
           state: { status: 'idle', current_tasks: [] },
         },
@@ -69,7 +69,7 @@ describe('bzzz_replay and bzzz_report', () => {
         {
           revision: 2,
           type: 'TaskCompleted',
-          metadata: { machineVersion: 3, cause: 'CompleteTask' },
+          metadata: { machineVersion: 2, cause: 'CompleteTask' },
           state_value: 'idle',
           state: { status: 'idle', completed_tasks: 1 },
         },

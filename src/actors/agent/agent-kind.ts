@@ -41,19 +41,18 @@ export const HEARTBEAT_DEADLINE = 'heartbeat';
 export const agentKind: ActorKind<AgentMachine, AgentCommand> = {
   category: 'agent',
   machine: agentMachine,
-  // v2 nested the profile in the context; v3 flattened the states (the state value is the status:
-  // `idle`, not `{ announced: { online: 'idle' } }`). Snapshots of older versions are not restored (the
-  // stream is folded from zero); events are unchanged since v1.
-  version: 3,
+  // Events are unchanged since v1 (v2 nested the profile in the context, so its snapshots were not
+  // restored). State v3 flattened the states (the state value is the status: `idle`, not
+  // `{ announced: { online: 'idle' } }`); snapshots of v1 and v2 are not restored.
+  version: 2,
+  stateVersion: 3,
   commandSchema: agentCommandSchema,
   input: (id) => ({ id }),
   decide: decideAgent,
   deadlines: agentDeadlines,
   view: agentView,
   upcast: (event, recordedVersion) =>
-    recordedVersion === 1 || recordedVersion === 2
-      ? fromStoredEvent<AgentEvent>(event.type, event.data)
-      : undefined,
+    recordedVersion === 1 ? fromStoredEvent<AgentEvent>(event.type, event.data) : undefined,
 };
 
 /** One deadline while the agent is online: it goes offline when no heartbeat arrives in time. */
