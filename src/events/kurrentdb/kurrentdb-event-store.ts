@@ -31,12 +31,11 @@ import type {
 } from '../types.js';
 import { planAllFilter } from './all-filter.js';
 import { clientConnectionString, deadlineFromConnectionString } from './connection-string.js';
-import { DEFAULT_DEADLINE_MS, pause, withDeadline } from './deadline.js';
+import { DEFAULT_DEADLINE_MS } from './deadline.js';
 import {
   isPermanent,
   isStreamDeleted,
   isStreamNotFound,
-  isTransient,
   isWrongExpectedVersion,
   toStoreError,
   wrongExpectedRevision,
@@ -57,6 +56,7 @@ import {
   toRecordedEvent,
 } from './recorded-event.js';
 import { resilientSubscription, type SubscriptionSource } from './resilient-subscription.js';
+import { retryingCall } from './retrying-call.js';
 
 export interface KurrentDbEventStoreOptions {
   /** kurrentdb://…, kurrentdb+discover://… or the older esdb://… forms. */
@@ -80,9 +80,6 @@ function observed<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
 }
-
-const RETRY_PAUSE_MS = 25;
-const MAX_RETRY_PAUSE_MS = 500;
 
 type StreamState = typeof ANY | typeof NO_STREAM | typeof STREAM_EXISTS | bigint;
 
@@ -480,26 +477,7 @@ class KurrentDbEventStore implements EventStore {
    * repeated append with the first result instead of writing again.
    */
   async #call<T>(what: string, work: (deadlineMs: number, attempt: number) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.#deadlineMs;
-    let lastError: unknown;
-    for (let attempt = 0; ; attempt++) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || this.#closed) {
-        throw new StoreUnavailableError(
-          this.#closed
-            ? 'the store is closed'
-            : `no answer from KurrentDB within ${this.#deadlineMs} ms (${what})`,
-          { cause: lastError },
-        );
-      }
-      try {
-        return await withDeadline(work(remaining, attempt), remaining, what);
-      } catch (error) {
-        if (!isTransient(error)) throw error;
-        lastError = error;
-        await pause(Math.min(RETRY_PAUSE_MS * 2 ** attempt, MAX_RETRY_PAUSE_MS, remaining));
-      }
-    }
+    return retryingCall(what, this.#deadlineMs, () => this.#closed, work);
   }
 
   /** Runs an operation that `close` waits for. */
