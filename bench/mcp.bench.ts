@@ -143,29 +143,16 @@ async function measureGroup(
       const ours = collected.get(tool)!;
       const stats = summarize(ours.latencies);
       const id = caseId(tool, transport, concurrency);
-      const perCall = (micros: number, of: Collected) => micros / of.calls;
+      const cpuRow = (metric: string, cpuMicros: (of: Collected) => number | undefined) => {
+        const [mine, theirs] = [cpuMicros(ours), cpuMicros(noop)];
+        return mine === undefined || theirs === undefined
+          ? []
+          : [resultRow(id, metric, 'us/call', mine / ours.calls, reference, theirs / noop.calls)];
+      };
       const cpuRows = [
-        resultRow(
-          id,
-          'client_cpu',
-          'us/call',
-          perCall(ours.clientCpuMicros, ours),
-          reference,
-          perCall(noop.clientCpuMicros, noop),
-        ),
+        ...cpuRow('server_cpu', (of) => of.serverCpuMicros),
+        ...cpuRow('client_cpu', (of) => of.clientCpuMicros),
       ];
-      if (ours.serverCpuMicros !== undefined && noop.serverCpuMicros !== undefined) {
-        cpuRows.unshift(
-          resultRow(
-            id,
-            'server_cpu',
-            'us/call',
-            perCall(ours.serverCpuMicros, ours),
-            reference,
-            perCall(noop.serverCpuMicros, noop),
-          ),
-        );
-      }
       return [
         resultRow(id, 'p50', 'ms', stats.p50, reference, ref.p50),
         resultRow(id, 'p99', 'ms', stats.p99, reference, ref.p99),

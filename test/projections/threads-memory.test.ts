@@ -290,15 +290,8 @@ describe('threads and stats views with memory across batches', () => {
     runner.start();
     await runner.waitFor(last!.position);
     expect(runner.status()[0]).toMatchObject({ state: 'running', position: last!.position });
-    const { messages, ...view } = (await system.inspect('thread', 't1')).state as { messages: unknown[] };
-    expect(getThread(db, 't1')).toEqual(view);
-    expect(getThreadMessages(db, 't1').items.map((m) => [m.seq, m.content])).toEqual([
-      [1, 'one'],
-      [2, 'two'],
-      [3, 'three'],
-      [4, 'four'],
-    ]);
-    expect(messages).toHaveLength(4);
+    await expectAllFour(db);
+    expect((await system.inspect('thread', 't1')).state.messages).toHaveLength(4);
     await runner.stop();
   });
 
