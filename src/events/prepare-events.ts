@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, strictCanonicalJson } from './canonical-json.js';
 import { InvalidArgumentError, InvalidEventError } from './errors.js';
+import { isoTime } from './iso-time.js';
 import { isJsonObject, type JsonValue, whyNotJson } from './json.js';
 import { whyBadEventType } from './names.js';
 import type { EventMetadata, NewEvent } from './types.js';
@@ -32,7 +33,7 @@ export function prepareEvents(events: readonly NewEvent[], context: PrepareConte
   if (!Array.isArray(events) || events.length === 0) {
     throw new InvalidArgumentError('an append needs at least one event');
   }
-  const occurredAt = new Date(context.now()).toISOString();
+  const occurredAt = isoTime(context.now());
   const ids = new Set<string>();
   return events.map((event, index) => {
     const prepared = prepareEvent(event, index, occurredAt, context);
