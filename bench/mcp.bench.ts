@@ -87,6 +87,8 @@ interface Collected {
   elapsedMs: number;
   /** CPU of the server's main thread during the runs (undefined: not measurable here), microseconds. */
   serverCpuMicros: number | undefined;
+  /** CPU of the whole server process (every thread: event loop, workers, V8's and libuv's helpers). */
+  serverAllCpuMicros: number;
   clientCpuMicros: number;
 }
 
@@ -112,7 +114,14 @@ async function measureGroup(
     const collected = new Map<string, Collected>(
       tools.map((t) => [
         t,
-        { latencies: [], calls: 0, elapsedMs: 0, serverCpuMicros: 0, clientCpuMicros: 0 },
+        {
+          latencies: [],
+          calls: 0,
+          elapsedMs: 0,
+          serverCpuMicros: 0,
+          serverAllCpuMicros: 0,
+          clientCpuMicros: 0,
+        },
       ]),
     );
     const perRound = Math.ceil(measured / ROUNDS);
@@ -121,14 +130,17 @@ async function measureGroup(
       const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
       for (const tool of order) {
         const cpuBefore = mainThreadCpuMicros();
+        const processCpu = process.cpuUsage();
         const result = await load.run(tool, perRound, ARGUMENTS[tool]!);
         const cpuAfter = mainThreadCpuMicros();
+        const processUsed = process.cpuUsage(processCpu);
         check(tool, result);
         const into = collected.get(tool)!;
         into.latencies.push(...result.latencies);
         into.calls += result.latencies.length;
         into.elapsedMs += result.elapsedMs;
         into.clientCpuMicros += result.clientCpuMicros;
+        into.serverAllCpuMicros += processUsed.user + processUsed.system;
         into.serverCpuMicros =
           cpuBefore === undefined || cpuAfter === undefined || into.serverCpuMicros === undefined
             ? undefined
@@ -151,6 +163,7 @@ async function measureGroup(
       };
       const cpuRows = [
         ...cpuRow('server_cpu', (of) => of.serverCpuMicros),
+        ...cpuRow('server_all_cpu', (of) => of.serverAllCpuMicros),
         ...cpuRow('client_cpu', (of) => of.clientCpuMicros),
       ];
       return [
@@ -230,8 +243,10 @@ try {
       '  (another process), lower is better. Throughput: calls/s of all sessions together, higher is better.',
       'c1: one session, one call at a time. c32: 32 sessions, each with one call in flight (closed loop).',
       "server_cpu: CPU time of the server's main thread (its event loop) per call, worker threads left out",
-      '  (Linux only); client_cpu: CPU time of the load generator per call. Both count on a shared machine',
-      '  where wall-clock latency does not: at c32 the calls are bounded by the CPU they need.',
+      '  (Linux only); server_all_cpu: CPU time of every thread of the server process per call (event loop,',
+      "  projection and audit workers, V8's garbage collector and compiler threads); client_cpu: CPU time of",
+      '  the load generator per call. They count on a shared machine where wall-clock latency does not: at c32',
+      "  the calls are bounded by the CPU they need, the event loop's first, then the machine's cores.",
       'bzzz_lookup: bzzz://*:<role>@<project> among 10,000 agents. bzzz_post: a text message into a thread by a',
       '  participant (durable append at synchronous=FULL, answered once durable; the read models catch up',
       '  after it, and every query waits for the views it reads to reflect the commands answered before it).',
