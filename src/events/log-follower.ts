@@ -1,4 +1,5 @@
 import type { ChangeSignal } from './change-signal.js';
+import { CloseSignal } from './close-signal.js';
 
 /** What one read of a followed log gave. */
 export interface FollowedRead<Page, Cursor> {
@@ -17,32 +18,26 @@ export interface FollowedRead<Page, Cursor> {
  * no duplicate, and the consumer's pace is the only buffer.
  */
 export class LogFollower<Page, Cursor> {
-  #closed = false;
-  readonly #closing: Promise<void>;
-  #markClosed!: () => void;
+  readonly #closing = new CloseSignal();
 
   constructor(
     private readonly read: (cursor: Cursor | undefined) => Promise<FollowedRead<Page, Cursor>>,
     private readonly signal: ChangeSignal,
     private readonly start: Cursor | undefined,
     private readonly onEnd: () => void = () => {},
-  ) {
-    this.#closing = new Promise<void>((resolve) => {
-      this.#markClosed = resolve;
-    });
-  }
+  ) {}
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing.closed;
   }
 
   async *pages(): AsyncGenerator<Page> {
     let cursor = this.start;
     try {
-      while (!this.#closed) {
+      while (!this.#closing.closed) {
         const seen = this.signal.version;
         const read = await this.read(cursor);
-        if (this.#closed) return;
+        if (this.#closing.closed) return;
         cursor = read.cursor;
         if (read.page !== undefined) yield read.page;
         if (!read.full) await this.signal.wait(seen, this.#closing);
@@ -57,8 +52,7 @@ export class LogFollower<Page, Cursor> {
 
   /** Ends the pages at the next step; `iterator` (if started) is returned. */
   async close(iterator: AsyncGenerator<unknown> | undefined): Promise<void> {
-    this.#closed = true;
-    this.#markClosed();
+    this.#closing.close();
     await iterator?.return(undefined);
     // A follower closed before its first read never entered pages().
     this.onEnd();

@@ -1,3 +1,4 @@
+import type { CloseSignal } from '../close-signal.js';
 import { StoreUnavailableError } from '../errors.js';
 
 /** Default time a KurrentDB call may take before it fails as unavailable (ms). */
@@ -19,11 +20,15 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves after `ms`, or as soon as `until` (if given) settles. */
-export function pause(ms: number, until?: Promise<unknown>): Promise<void> {
+/** Resolves after `ms`, or as soon as `until` (if given) closes. */
+export function pause(ms: number, until?: CloseSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void until?.finally(() => {
+    // The timer fires after `forget` is set; a closed `until` calls back at once, after `timer` is.
+    const timer = setTimeout(() => {
+      forget?.();
+      resolve();
+    }, ms);
+    const forget = until?.onClose(() => {
       clearTimeout(timer);
       resolve();
     });

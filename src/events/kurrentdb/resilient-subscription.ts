@@ -1,5 +1,6 @@
 import type { ResolvedEvent } from '@kurrent/kurrentdb-client';
 import type { RecordedEvent, Subscription } from '../types.js';
+import { CLOSED, CloseSignal } from '../close-signal.js';
 import { pause } from './deadline.js';
 
 /** What the client's catch-up subscriptions have in common: a readable of events that can be cancelled. */
@@ -25,7 +26,6 @@ export interface SubscriptionSource<Cursor> {
   failure(error: unknown): { error: Error; retry: boolean };
 }
 
-const CLOSED = Symbol('closed');
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2_000;
 
@@ -40,23 +40,19 @@ export function resilientSubscription<Cursor>(
   source: SubscriptionSource<Cursor>,
   onClose: () => void = () => undefined,
 ): Subscription {
-  let closed = false;
-  let markClosed!: () => void;
-  const closing = new Promise<typeof CLOSED>((resolve) => {
-    markClosed = () => resolve(CLOSED);
-  });
+  const closing = new CloseSignal();
 
   async function* run(): AsyncGenerator<RecordedEvent> {
     let started = false;
     let cursor: Cursor | undefined;
     let failures = 0;
-    while (!closed) {
+    while (!closing.closed) {
       let subscription: ClientSubscription | undefined;
       try {
         if (!started) {
           const start = source.start();
           start.catch(() => undefined);
-          const first = await Promise.race([start, closing]);
+          const first = await closing.race(start);
           if (first === CLOSED) return;
           cursor = first;
           started = true;
@@ -67,7 +63,7 @@ export function resilientSubscription<Cursor>(
         for (;;) {
           const pending = iterator.next();
           pending.catch(() => undefined);
-          const next = await Promise.race([pending, closing]);
+          const next = await closing.race(pending);
           if (next === CLOSED) return;
           if (next.done) throw new Error('the server ended the subscription');
           failures = 0;
@@ -80,7 +76,7 @@ export function resilientSubscription<Cursor>(
           if (event) yield event;
         }
       } catch (error) {
-        if (closed) return;
+        if (closing.closed) return;
         const { error: mapped, retry } = source.failure(error);
         if (!retry) throw mapped;
         failures++;
@@ -98,9 +94,8 @@ export function resilientSubscription<Cursor>(
   return {
     [Symbol.asyncIterator]: () => iterator,
     async close() {
-      if (!closed) {
-        closed = true;
-        markClosed();
+      if (!closing.closed) {
+        closing.close();
         onClose();
       }
       await iterator.return(undefined);
