@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { structured } from '../support/mcp-harness.js';
 import { collectEvents, type ServicesHarness, startServicesHarness } from './support/services-harness.js';
 
@@ -130,6 +130,28 @@ describe('bzzz_subscribe / bzzz_unsubscribe: MCP notifications', () => {
     await harness.services.dispatcher.stop();
     const { state } = await harness.system.inspect('subscription', id);
     expect(state).toMatchObject({ status: 'cancelled', cancel_reason: 'MCP session closed' });
+  });
+
+  it('a session that closes while its subscription is being recorded leaves no delivery behind', async () => {
+    // The call is in flight (the Subscribe command being appended) when the session closes: the
+    // session's close handlers run first, and a delivery worker (a store follower) attached after them
+    // would have run for ever, for a session that no longer exists.
+    const pending = client
+      .callTool({ name: 'bzzz_subscribe', arguments: { event_types: ['thread_created'] } })
+      .catch(() => undefined);
+    await client.close();
+    await pending;
+    // Waits on conditions (vi.waitFor retries until the callback stops throwing).
+    const id = await vi.waitFor(async () => {
+      const created = (await harness.store.readAll()).find((e) => e.type === 'SubscriptionCreated');
+      if (created === undefined) throw new Error('the subscription is not recorded yet');
+      return created.stream.replace(/^subscription-/, '');
+    });
+    await vi.waitFor(async () => {
+      const { state } = await harness.system.inspect('subscription', id);
+      expect(state).toMatchObject({ status: 'cancelled', cancel_reason: 'MCP session closed' });
+    });
+    expect(harness.services.dispatcher.sessionSubscriptions).toEqual([]);
   });
 
   it('refuses bad subscriptions with their codes and appends nothing', async () => {

@@ -10,13 +10,20 @@ import { BZZZ_EVENT_NOTIFICATION, type BzzzEventPayload } from './notification.j
 export class McpSession {
   readonly id = randomUUID();
   readonly #onClose: (() => void)[] = [];
+  #closed = false;
 
   constructor(readonly server: McpServer) {
     const previous = server.server.onclose;
     server.server.onclose = () => {
+      this.#closed = true;
       previous?.();
       for (const handler of this.#onClose.splice(0)) handler();
     };
+  }
+
+  /** The session has ended (its close handlers have run, or are running). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   get connected(): boolean {

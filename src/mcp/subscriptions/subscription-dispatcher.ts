@@ -89,17 +89,29 @@ export class SubscriptionDispatcher {
     return [...this.#webhookWorkers.keys()];
   }
 
+  /** Ids of the subscriptions whose events go to an MCP session. */
+  get sessionSubscriptions(): string[] {
+    return [...this.#sessionWorkers.keys()];
+  }
+
   /**
    * Sends the subscription's events recorded after `after` (its SubscriptionCreated position) to an
-   * MCP session through `notify`.
+   * MCP session through `notify`. A session that closed while the subscription was being recorded
+   * gets nothing, and the subscription ends as if the session had closed after it (sessionClosed):
+   * attached then, its follower would have run for ever, for nobody.
    */
   attachSession(
     spec: SubscriptionSpec,
-    sessionId: string,
+    session: { id: string; closed: boolean },
     after: bigint | undefined,
     notify: (payload: BzzzEventPayload) => Promise<void>,
   ): void {
     if (this.#stopped || this.#sessionWorkers.has(spec.id)) return;
+    if (session.closed) {
+      this.#sessionGone(spec);
+      return;
+    }
+    const sessionId = session.id;
     const worker = new DeliveryWorker(
       this.options.store,
       spec,
@@ -127,15 +139,19 @@ export class SubscriptionDispatcher {
       if (owner !== sessionId) continue;
       this.#sessionWorkers.delete(id);
       this.#track(worker.stop());
-      if (worker.spec.callbackWebhook === null && !this.#stopped) {
-        this.#track(
-          this.options.system.send('subscription', id, {
-            type: 'CancelSubscription',
-            reason: 'MCP session closed',
-          }),
-        );
-      }
+      this.#sessionGone(worker.spec);
     }
+  }
+
+  /** A subscription's session is gone: without a webhook, nothing receives its events any more. */
+  #sessionGone(spec: SubscriptionSpec): void {
+    if (spec.callbackWebhook !== null || this.#stopped) return;
+    this.#track(
+      this.options.system.send('subscription', spec.id, {
+        type: 'CancelSubscription',
+        reason: 'MCP session closed',
+      }),
+    );
   }
 
   #track(promise: Promise<unknown>): void {

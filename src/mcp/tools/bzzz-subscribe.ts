@@ -114,7 +114,7 @@ export function registerSubscribe(
           callbackWebhook: args.callback_webhook ?? null,
         };
         if (args.notify_session) {
-          services.dispatcher.attachSession(spec, session.id, result.position, (payload) =>
+          services.dispatcher.attachSession(spec, session, result.position, (payload) =>
             session.notifyEvent(payload),
           );
         }
