@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest, isJSONRPCNotification } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isInitializeRequest,
+  isJSONRPCNotification,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import { type McpSecurity, sendRefusal } from '../security/mcp-security.js';
 import { type SessionSlots, TOO_MANY_SESSIONS } from './session-slots.js';
 
@@ -56,6 +60,14 @@ export class StreamableHttpEndpoint {
   /** Open sessions. */
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /** Requests the sessions' transports still hold a stream for (those awaiting their response). */
+  get requestsTracked(): number {
+    let count = 0;
+    for (const session of this.#sessions.values())
+      count += requestState(session.transport)?._requestToStreamMapping?.size ?? 0;
+    return count;
   }
 
   /** Handles one request to the endpoint's path (any method; the router sends only POST/GET/DELETE). */
@@ -213,6 +225,8 @@ export class StreamableHttpEndpoint {
 /**
  * A cancelled call gets no response (MCP), so the SSE stream its POST opened would stay open until
  * the session ends, and the session would never look idle. End it once the cancellation is handled.
+ * The SDK's transport forgets a request when it sends the response, so it would keep a cancelled
+ * call's entries for as long as the session lives (measured: 530 B per cancelled call): they go too.
  */
 function endStreamsOfCancelledCalls(transport: StreamableHTTPServerTransport): void {
   const deliver = transport.onmessage;
@@ -221,10 +235,25 @@ function endStreamsOfCancelledCalls(transport: StreamableHTTPServerTransport): v
     if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
       const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
       if (typeof requestId === 'string' || typeof requestId === 'number') {
-        setImmediate(() => transport.closeSSEStream(requestId));
+        setImmediate(() => {
+          transport.closeSSEStream(requestId);
+          const state = requestState(transport);
+          state?._requestToStreamMapping?.delete(requestId);
+          state?._requestResponseMap?.delete(requestId);
+        });
       }
     }
   };
+}
+
+/** What the SDK's transport keeps per request until it sends the response (its private maps, SDK 1.x). */
+interface SdkRequestState {
+  _requestToStreamMapping?: Map<RequestId, string>;
+  _requestResponseMap?: Map<RequestId, unknown>;
+}
+
+function requestState(transport: StreamableHTTPServerTransport): SdkRequestState | undefined {
+  return (transport as unknown as { _webStandardTransport?: SdkRequestState })._webStandardTransport;
 }
 
 /** Rate limit key: the session, or the client's address for requests that have none yet. */

@@ -114,6 +114,8 @@ describe('MCP over Streamable HTTP (/mcp, SDK client, real HTTP server)', () => 
     }
     expect(text).not.toContain('"result"');
     expect(server.cancelled).toEqual(['slow']);
+    // Nothing of the cancelled call stays with the session (the SDK forgets a request when it answers).
+    await vi.waitFor(() => expect(server.endpoints.http.requestsTracked).toBe(0));
   });
 
   it('keeps one McpServer per session and ends it on DELETE', async () => {
