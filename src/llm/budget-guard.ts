@@ -191,6 +191,25 @@ export class BudgetGuard {
     }
   }
 
+  /**
+   * The task's run has ended (its call settled, released or refused): its per-task scope closes. A
+   * task id the agent is given again later (once out of its recent tasks) is a new task with a budget
+   * of its own. Without this every task's entry stayed until the month changed (about 200 B a task);
+   * one that ended across a month boundary is forgotten by the new month's roll-over instead.
+   */
+  forgetTask(agentId: string, taskId: string): void {
+    const key = `${keyOf(agentId, 'task', taskId)}|${new Date(this.#now()).toISOString().slice(0, 7)}`;
+    if ((this.#entries.get(key)?.reserved ?? 0) !== 0) return;
+    this.#entries.delete(key);
+    this.#warned.delete(`${key}|warning`);
+    this.#warned.delete(`${key}|exceeded`);
+  }
+
+  /** Scopes the guard holds spend or reservations for (what tests look at). */
+  get scopeCount(): number {
+    return this.#entries.size;
+  }
+
   /** Spent and reserved USD of a scope now (agent null: the whole node). */
   usage(agentId: string | null, period: BudgetPeriod, taskId?: string): { spent: number; reserved: number } {
     const at = new Date(this.#now()).toISOString();

@@ -215,6 +215,7 @@ async function execute(
     });
   } finally {
     deps.calls.end(agentId, taskId);
+    deps.guard.forgetTask(agentId, taskId);
   }
 }
 

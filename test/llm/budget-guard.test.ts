@@ -116,6 +116,32 @@ describe('the budget guard', () => {
     });
     expect(await guard.reserve({ ...request, taskId: 't2' })).toMatchObject({ ok: true });
   });
+
+  it('forgets a task when its run ends, so the scopes held do not grow with the tasks run', async () => {
+    const guard = guardAt({ now: Date.parse('2026-03-10T12:00:00Z') });
+    const limits = { ...NONE, dailyUsd: 1000, perTaskUsd: 0.05 };
+    for (let i = 0; i < 1000; i++) {
+      const request = { agentId: 'a', taskId: `t${i}`, worstCaseUsd: 0.04, limits };
+      const reserved = await guard.reserve(request);
+      if (!reserved.ok) throw new Error('refused');
+      // Past the warning threshold of the per-task limit: a crossing is reported for each task.
+      expect(guard.settle(reserved.reservation, 0.045, request)).toEqual([
+        expect.objectContaining({ period: 'task', period_key: `t${i}`, level: 'warning' }),
+      ]);
+      guard.forgetTask('a', `t${i}`);
+    }
+    // The node's and the agent's day and month: nothing per task.
+    expect(guard.scopeCount).toBe(4);
+    expect(guard.usage(null, 'day').spent).toBeCloseTo(45, 6);
+    // A task still holding a reservation is not forgotten.
+    const request = { agentId: 'a', taskId: 'open', worstCaseUsd: 0.04, limits };
+    const open = await guard.reserve(request);
+    guard.forgetTask('a', 'open');
+    expect(guard.scopeCount).toBe(5);
+    if (open.ok) guard.release(open.reservation);
+    guard.forgetTask('a', 'open');
+    expect(guard.scopeCount).toBe(4);
+  });
 });
 
 describe('the circuit breaker', () => {
