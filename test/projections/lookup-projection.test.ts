@@ -10,7 +10,12 @@ import {
   writeAnnounced,
 } from '../../src/projections/announced-writes.js';
 import { lookupProjection } from '../../src/projections/lookup/lookup-projection.js';
-import { getAgent, lookupAgents, lookupQuery } from '../../src/projections/lookup/lookup-queries.js';
+import {
+  getAgent,
+  lookupAgents,
+  lookupQuery,
+  preparedLookupShapes,
+} from '../../src/projections/lookup/lookup-queries.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../../src/projections/read-model-db.js';
 import { tempStore } from '../support/temp-store.js';
@@ -130,6 +135,21 @@ describe('lookup projection', () => {
       expertise: ['system_design', 'api_design'],
     });
     expect(experts.map((m) => m.id)).toEqual(['architect-001']);
+  });
+
+  it('keeps a bounded number of prepared query shapes, and answers an evicted shape again', async () => {
+    await settle(await team());
+    const designers = ['architect-001', 'architect-002'];
+    for (let k = 1; k <= 300; k++) {
+      const expertise = Array.from({ length: k }, (_, i) => (i === 0 ? 'system_design' : `skill-${i}`));
+      // Every capability is required: none has the made-up ones, so only k = 1 matches.
+      const found = lookupAgents(db, parseAddress('bzzz://*'), { expertise });
+      expect(found.map((m) => m.id).sort()).toEqual(k === 1 ? designers : []);
+    }
+    expect(preparedLookupShapes(db)).toBeLessThanOrEqual(256);
+    // The one-capability shape was dropped long ago: prepared again, same answers.
+    const api = lookupAgents(db, parseAddress('bzzz://*'), { expertise: ['api_design'] });
+    expect(api.map((m) => m.id)).toEqual(['architect-001']);
   });
 
   it('follows statuses: offline, error, recovery and retirement', async () => {

@@ -122,9 +122,18 @@ type Row = AgentRow & { score: number };
 /** Up to this many agents missing from the cache are read one by one; more in one query. */
 const SINGLE_READS = 4;
 
+/**
+ * Prepared id queries kept, the least recently used dropped beyond: the input schema allows some
+ * 7,000 shapes, each statement holding about 30 KB of SQLite memory, so a client cycling through
+ * them would otherwise hold some 200 MB.
+ */
+const SHAPES_KEPT = 256;
+
 interface Statements {
-  /** The prepared id query of each lookup shape (shapes vary, not in number). */
+  /** The prepared id query of a lookup shape (the SHAPES_KEPT most recently used are kept). */
   idStatement(sql: string): Database.Statement<Parameter[], string>;
+  /** How many shapes have a prepared query now. */
+  shapes(): number;
   row: Database.Statement<[string], Row>;
   rows: Database.Statement<[string], Row>;
 }
@@ -138,9 +147,16 @@ function statementsOf(db: Database.Database): Statements {
     cached = {
       idStatement(sql) {
         let statement = byShape.get(sql);
-        if (!statement) byShape.set(sql, (statement = db.prepare<Parameter[], string>(sql).pluck()));
+        if (statement) {
+          byShape.delete(sql);
+        } else {
+          statement = db.prepare<Parameter[], string>(sql).pluck();
+          if (byShape.size >= SHAPES_KEPT) byShape.delete(byShape.keys().next().value!);
+        }
+        byShape.set(sql, statement);
         return statement;
       },
+      shapes: () => byShape.size,
       row: db.prepare<[string], Row>('SELECT * FROM lookup_agents WHERE id = ?'),
       rows: db.prepare<[string], Row>(
         'SELECT * FROM lookup_agents WHERE id IN (SELECT value FROM json_each(?))',
@@ -149,6 +165,11 @@ function statementsOf(db: Database.Database): Statements {
     statements.set(db, cached);
   }
   return cached;
+}
+
+/** How many lookup shapes have a prepared query on `db` (at most SHAPES_KEPT). */
+export function preparedLookupShapes(db: Database.Database): number {
+  return statementsOf(db).shapes();
 }
 
 /** The agents of `ids`, in that order, from the cache or else the view. */
