@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../events/types.js';
+import type { CloseSignal } from '../events/close-signal.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { type ProjectionDefinition, type ProjectionWriter, readsAnyOf } from './projection.js';
 import { ViewWaiters } from './view-waiters.js';
@@ -206,8 +207,8 @@ export class ProjectionView {
   }
 
   /** Resolves once the view reflects `position`; rejects if the projection fails or stops first. */
-  reached(position: bigint): Promise<void> {
-    return this.#waiters.reached(position);
+  reached(position: bigint, until?: CloseSignal): Promise<void> {
+    return this.#waiters.reached(position, until);
   }
 
   /** Calls `listener` after every change of where the view stands, until the returned function is called. */

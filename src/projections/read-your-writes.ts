@@ -1,3 +1,4 @@
+import { CloseSignal } from '../events/close-signal.js';
 import { BzzzError } from '../errors.js';
 import type { ProjectionStatus } from './projection-view.js';
 
@@ -21,8 +22,11 @@ export interface WatchedView {
   readonly position: bigint | undefined;
   /** Whether the view reads any of these event types. */
   reads(eventTypes: readonly string[]): boolean;
-  /** Resolves once the view reflects `position`; rejects if it fails or stops first. */
-  reached(position: bigint): Promise<void>;
+  /**
+   * Resolves once the view reflects `position`; rejects if it fails or stops first; dropped (never
+   * settles) once `until` closes.
+   */
+  reached(position: bigint, until?: CloseSignal): Promise<void>;
   status(): ProjectionStatus;
 }
 
@@ -105,8 +109,11 @@ export class ReadYourWrites<View extends WatchedView> {
     const pending = waits.filter(([view, position]) => !reflects(view, position));
     if (pending.length === 0) return SETTLED;
     let timer: NodeJS.Timeout | undefined;
+    // A wait that timed out leaves nothing with the views (it would stay until they got there).
+    const gaveUp = new CloseSignal();
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        gaveUp.close();
         const behind = pending.filter(([view, position]) => !reflects(view, position));
         const position = behind.reduce((max, [, p]) => (p > max ? p : max), 0n);
         reject(
@@ -118,7 +125,7 @@ export class ReadYourWrites<View extends WatchedView> {
         );
       }, timeoutMs);
     });
-    const reached = Promise.all(pending.map(([view, position]) => view.reached(position)));
+    const reached = Promise.all(pending.map(([view, position]) => view.reached(position, gaveUp)));
     return Promise.race([reached, timeout]).then(
       () => clearTimeout(timer),
       (error: unknown) => {

@@ -1,3 +1,4 @@
+import type { CloseSignal } from '../events/close-signal.js';
 import type { ProjectionStatus } from './projection-view.js';
 
 /** Where a view stands, as the waits for it see it. */
@@ -18,9 +19,18 @@ export class ViewWaiters {
 
   constructor(private readonly view: ViewStanding) {}
 
-  /** Resolves once the view reflects `position`; rejects if it fails or stops first. */
-  reached(position: bigint): Promise<void> {
+  /** Waits and watchers registered now: what tests look at. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /**
+   * Resolves once the view reflects `position`; rejects if it fails or stops first. When `until` closes
+   * first (the waiter gave up: a timeout), the wait is dropped and never settles.
+   */
+  reached(position: bigint, until?: CloseSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      let forget = () => {};
       const check = () => {
         const view = this.view;
         if (view.position !== undefined && view.position >= position) resolve();
@@ -28,8 +38,10 @@ export class ViewWaiters {
           reject(new Error(`projection ${view.name} is ${view.state}${view.error ? `: ${view.error}` : ''}`));
         } else return;
         this.#waiters.delete(check);
+        forget();
       };
       this.#waiters.add(check);
+      if (until) forget = until.onClose(() => this.#waiters.delete(check));
       check();
     });
   }

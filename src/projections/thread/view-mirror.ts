@@ -1,3 +1,4 @@
+import type { CloseSignal } from '../../events/close-signal.js';
 import type { Checkpoint } from '../checkpoint-store.js';
 import { type ProjectionDefinition, readsAnyOf } from '../projection.js';
 import type { ProjectionStatus } from '../projection-view.js';
@@ -47,8 +48,8 @@ export class ViewMirror implements WatchedView {
     return readsAnyOf(this.#types, eventTypes);
   }
 
-  reached(position: bigint): Promise<void> {
-    return this.#waiters.reached(position);
+  reached(position: bigint, until?: CloseSignal): Promise<void> {
+    return this.#waiters.reached(position, until);
   }
 
   status(): ProjectionStatus {
