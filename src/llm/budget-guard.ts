@@ -198,7 +198,7 @@ export class BudgetGuard {
    * one that ended across a month boundary is forgotten by the new month's roll-over instead.
    */
   forgetTask(agentId: string, taskId: string): void {
-    const key = `${keyOf(agentId, 'task', taskId)}|${new Date(this.#now()).toISOString().slice(0, 7)}`;
+    const key = taskKey(agentId, taskId, new Date(this.#now()).toISOString().slice(0, 7));
     if ((this.#entries.get(key)?.reserved ?? 0) !== 0) return;
     this.#entries.delete(key);
     this.#warned.delete(`${key}|warning`);
@@ -213,9 +213,12 @@ export class BudgetGuard {
   /** Spent and reserved USD of a scope now (agent null: the whole node). */
   usage(agentId: string | null, period: BudgetPeriod, taskId?: string): { spent: number; reserved: number } {
     const at = new Date(this.#now()).toISOString();
-    const periodKey =
-      period === 'task' ? (taskId ?? '') : period === 'day' ? at.slice(0, 10) : at.slice(0, 7);
-    const entry = this.#entries.get(keyOf(agentId, period, periodKey));
+    const month = at.slice(0, 7);
+    const key =
+      period === 'task'
+        ? taskKey(agentId, taskId ?? '', month)
+        : keyOf(agentId, period, period === 'day' ? at.slice(0, 10) : month);
+    const entry = this.#entries.get(key);
     return { spent: roundUsd(entry?.spent ?? 0), reserved: roundUsd(entry?.reserved ?? 0) };
   }
 
@@ -287,6 +290,11 @@ function keyOf(agentId: string | null, period: BudgetPeriod, periodKey: string):
   return `${agentId ?? '*'}|${period}|${periodKey}`;
 }
 
+/** A task's scope is keyed by month as well, so that a new month forgets it (see #rollOver). */
+function taskKey(agentId: string | null, taskId: string, month: string): string {
+  return `${keyOf(agentId, 'task', taskId)}|${month}`;
+}
+
 /** The scopes a call touches; tasks are keyed by agent and task id, and by month for forgetting. */
 function scopesOf(agentId: string | null, taskId: string | null, at: string, limits: CallLimits): Scope[] {
   const day = at.slice(0, 10);
@@ -320,7 +328,7 @@ function scopesOf(agentId: string | null, taskId: string | null, at: string, lim
     );
     if (taskId !== null) {
       scopes.push({
-        key: `${keyOf(agentId, 'task', taskId)}|${month}`,
+        key: taskKey(agentId, taskId, month),
         agentId,
         period: 'task',
         periodKey: taskId,

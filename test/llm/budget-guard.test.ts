@@ -109,7 +109,9 @@ describe('the budget guard', () => {
     const request = { agentId: 'a', taskId: 't1', worstCaseUsd: 0.04, limits };
     const first = await guard.reserve(request);
     if (!first.ok) throw new Error('refused');
+    expect(guard.usage('a', 'task', 't1')).toEqual({ spent: 0, reserved: 0.04 });
     guard.settle(first.reservation, 0.03, request);
+    expect(guard.usage('a', 'task', 't1')).toEqual({ spent: 0.03, reserved: 0 });
     expect(await guard.reserve(request)).toMatchObject({
       ok: false,
       refusal: { period: 'task', period_key: 't1' },
