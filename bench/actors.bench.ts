@@ -8,7 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type ActorRuntime, startActorRuntime } from '../src/actors/actor-runtime.js';
 import { ActorSystem, type ActorSystemOptions } from '../src/actors/actor-system.js';
+import type { AnyActorKind } from '../src/actors/actor-kind.js';
 import { agentKind } from '../src/actors/agent/agent-kind.js';
+import { threadKind } from '../src/actors/thread/thread-kind.js';
 import { SimulatedClock } from '../src/actors/clock.js';
 import { MACHINE_VERSION_KEY } from '../src/actors/rehydrate.js';
 import { openRuntimeDatabase } from '../src/actors/runtime-db.js';
@@ -39,6 +41,9 @@ const REHYDRATE_EVENTS = 10_000;
 const SNAPSHOT_AT = 9_990;
 const REHYDRATE_REPEATS = args.quick ? 3 : 9;
 const MEMORY_ACTORS = 20_000 / scale;
+/** Messages already in the long thread when its posts are measured. */
+const LONG_THREAD_MESSAGES = 20_000;
+const THREAD_POSTS = 1000 / scale;
 /** Commands in flight at once while filling (memory case). */
 const FILL_CONCURRENCY = 256;
 
@@ -53,6 +58,7 @@ interface Goal {
 const GOALS: Goal[] = [
   { case: 'actors-64', metric: 'throughput', min: 0.7 },
   { case: 'rehydrate', metric: 'median', max: 0.02 },
+  { case: 'long-thread', metric: 'p50', max: 1.5 },
 ];
 
 const HEARTBEAT = { type: 'RecordHeartbeat' } as const;
@@ -103,11 +109,12 @@ interface RuntimeEnv {
 function openRuntime(
   name: string,
   options: Partial<Pick<ActorSystemOptions, 'clock' | 'idleAfterMs' | 'maxLiveActors'>> = {},
+  kinds: AnyActorKind[] = [agentKind],
 ): RuntimeEnv {
   const store = openStore(name);
   const runtime = startActorRuntime({
     store,
-    kinds: [agentKind],
+    kinds,
     runtimeDbPath: join(dir, `${name}.runtime.db`),
     onError: (error) => console.error('runtime error:', error),
     ...options,
@@ -402,6 +409,94 @@ async function memoryCase(): Promise<ResultRow[]> {
   }
 }
 
+const PARTICIPANTS = ['architect-001', 'reviewer-001', 'tester-001'];
+
+/** The events of LONG_THREAD_MESSAGES posts to `thread-<id>`, as the runtime records them, in pages of 1000. */
+async function fillThread(store: EventStore, id: string, fromRevision: number): Promise<void> {
+  let revision = fromRevision;
+  for (let n = 0; n < LONG_THREAD_MESSAGES; n += 1000) {
+    const events = Array.from({ length: Math.min(1000, LONG_THREAD_MESSAGES - n) }, (_, k): NewEvent => {
+      const eventId = randomUUID();
+      const at = new Date().toISOString();
+      return {
+        id: eventId,
+        type: 'MessagePosted',
+        data: {
+          message_id: randomUUID(),
+          sender: PARTICIPANTS[(n + k) % PARTICIPANTS.length]!,
+          content: `message ${n + k} of the long thread`,
+          message_type: 'text',
+          reply_to: null,
+          metadata: {},
+          posted_at: at,
+        },
+        metadata: {
+          correlationId: eventId,
+          causationId: eventId,
+          occurredAt: at,
+          [MACHINE_VERSION_KEY]: threadKind.version,
+          cause: 'PostMessage',
+        },
+      };
+    });
+    revision = (await store.append(`thread-${id}`, events, { expectedRevision: revision }))
+      .nextExpectedRevision;
+  }
+}
+
+/**
+ * Post latency through the runtime in a thread that already has LONG_THREAD_MESSAGES messages vs in a
+ * thread created just before: a post must cost the same however long its thread is.
+ */
+async function longThreadCase(): Promise<ResultRow[]> {
+  const env = openRuntime('long-thread', {}, [threadKind]);
+  try {
+    const { system } = env.runtime;
+    const create = (topic: string) => ({
+      type: 'CreateThread',
+      topic,
+      creator: PARTICIPANTS[0]!,
+      participants: PARTICIPANTS,
+    });
+    const long = await system.send('thread', 'long', create('long'));
+    await fillThread(env.store, 'long', long.revision);
+    await system.send('thread', 'fresh', create('fresh'));
+    const posts = (thread: string, count: number) => async (): Promise<ActorMeasurement> => {
+      const latencies: number[] = [];
+      const started = performance.now();
+      for (let n = 0; n < count; n++) {
+        const before = performance.now();
+        await system.send('thread', thread, {
+          type: 'PostMessage',
+          sender: PARTICIPANTS[n % PARTICIPANTS.length]!,
+          content: `post ${n}`,
+        });
+        latencies.push(performance.now() - before);
+      }
+      const elapsedMs = performance.now() - started;
+      return { elapsedMs, ackedMs: elapsedMs, events: count, latencies };
+    };
+    // The first post folds the long thread's events (not measured); both warm up alike.
+    await posts('long', 20)();
+    await posts('fresh', 20)();
+    const perRound = Math.ceil(THREAD_POSTS / ROUNDS);
+    const [ours, theirs] = await interleaved(posts('long', perRound), posts('fresh', perRound));
+    const reference = 'the same posts in a thread created just before';
+    return [
+      resultRow(
+        'long-thread',
+        'p50',
+        'ms',
+        summarize(ours.latencies).p50,
+        reference,
+        summarize(theirs.latencies).p50,
+      ),
+    ];
+  } finally {
+    await env.close();
+  }
+}
+
 function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return String(value);
   if (unit === 'ms') return value.toFixed(3);
@@ -463,6 +558,11 @@ try {
   rows.push(...(await rehydrateCase()));
   console.log(`running memory: ${MEMORY_ACTORS} agents announced, all live, then all passivated`);
   rows.push(...(await memoryCase()));
+  console.log(
+    `running long-thread: ${THREAD_POSTS} posts into a thread of ${LONG_THREAD_MESSAGES} messages, ` +
+      `in ${ROUNDS} rounds alternating with a new thread`,
+  );
+  rows.push(...(await longThreadCase()));
 
   console.log(`\n${renderTable(rows)}\n`);
   console.log(
@@ -473,6 +573,7 @@ try {
       'p50/p99: latency per acknowledged command or append (ms). Lower is better.',
       'rehydrate: median time for a fresh actor system to inspect() the agent, from its snapshot vs from zero.',
       'memory: heap bytes per passivated vs per live agent (heapUsed after gc, minus the heap before).',
+      `long-thread: p50 latency of a post into a thread of ${LONG_THREAD_MESSAGES.toLocaleString('en-US')} messages vs into a new thread.`,
     ].join('\n') + '\n',
   );
   writeJson(args.out, rows);

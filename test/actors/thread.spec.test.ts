@@ -16,6 +16,8 @@ import type {
   VoteCast,
 } from '../../src/actors/thread/thread-events.js';
 import { threadKind } from '../../src/actors/thread/thread-kind.js';
+import { TURN_CHUNK } from '../../src/actors/thread/thread-turns.js';
+import { restoreSnapshot, snapshotOf } from '../../src/actors/rehydrate.js';
 import { whyNotJson } from '../../src/events/json.js';
 import { SPEC_NOW, spec } from '../support/actor-spec.js';
 
@@ -512,6 +514,75 @@ describe('thread: PostMessage', () => {
       .given(history)
       .when(cmd({ type: 'PostMessage', sender: A, content: 'back to the start', reply_to: 'm1' }))
       .then([expect.objectContaining({ type: 'MessagePosted', reply_to: 'm1' })]);
+  });
+});
+
+describe('thread: long threads', () => {
+  // More messages than one chunk of turns holds (thread-turns.ts): the first ones sit in full chunks.
+  const many = Array.from({ length: 3 * TURN_CHUNK + 10 }, (_, n) =>
+    posted(n, [A, R, Q][n % 3], { posted_at: iso(T0 + n * 1000) }),
+  );
+  const long = [...allActive, ...many];
+
+  it('still knows its first messages: replies, error reports, duplicate ids, across a snapshot', () => {
+    const state = stateOf(long);
+    expect(threadKind.view(state)).toMatchObject({ message_count: many.length, error_count: 0 });
+    const reply = decideAndApply(
+      threadKind,
+      state,
+      cmd({ type: 'PostMessage', sender: R, content: 're', reply_to: 'm1' }),
+      contextAtNow(),
+    );
+    expect(reply.events).toMatchObject([{ type: 'MessagePosted', reply_to: 'm1' }]);
+    const flagged = decideAndApply(
+      threadKind,
+      state,
+      cmd({ type: 'ReportError', reported_by: Q, message_id: 'm2', error: 'tool failed' }),
+      contextAtNow(),
+    );
+    expect(flagged.events).toMatchObject([{ type: 'ErrorReported', message_id: 'm2' }]);
+    expect(threadKind.view(flagged.state)).toMatchObject({ error_count: 1 });
+    // Reported once: reporting it again records nothing.
+    const again = cmd({ type: 'ReportError', reported_by: Q, message_id: 'm2', error: 'again' });
+    expect(decideAndApply(threadKind, flagged.state, again, contextAtNow()).events).toEqual([]);
+    // A message id the thread already has (in its first chunk) is refused.
+    expect(() => applyEvent(threadKind, state, posted(5, A))).toThrow(DomainError);
+
+    const restored = restoreSnapshot(
+      threadKind,
+      snapshotOf(threadKind, 'thread-t1', { state, revision: 1 }),
+    )!;
+    expect(threadKind.view(restored.state)).toEqual(threadKind.view(state));
+    expect(() => applyEvent(threadKind, restored.state, posted(5, A))).toThrow(DomainError);
+    expect(applyEvent(threadKind, restored.state, posted(99_999, A))[0].context.message_count).toBe(
+      many.length + 1,
+    );
+  });
+
+  it("counts error_rate samples across chunks from the rule's baseline", () => {
+    const rule = {
+      name: 'flaky',
+      conditions: [{ type: 'error_rate' as const, threshold: 0.5, min_samples: 4 }],
+      actions: [{ type: 'notify_human' as const }],
+      priority: 1,
+    };
+    // Every other message of the first chunks is an error: the rate is 0.5 once there are 4 samples.
+    const flaky = [
+      created({ escalation_rules: [normalizeRule(rule)] }),
+      joined(R),
+      joined(Q),
+      ...many.map((m, n) => (n % 2 === 0 ? { ...m, metadata: { error: true } } : m)),
+    ];
+    const state = stateOf(flaky.slice(0, -1));
+    const { events } = decideAndApply(
+      threadKind,
+      state,
+      cmd({ type: 'PostMessage', sender: A, content: 'ok' }),
+      contextAtNow(),
+    );
+    expect(events.map((e) => e.type)).toEqual(['MessagePosted', 'ThreadEscalated']);
+    expect(events[1]).toMatchObject({ rule: 'flaky', condition: 'error_rate' });
+    expect((events[1] as ThreadEscalated).reason).toContain(`error rate ${many.length / 2}/${many.length}`);
   });
 });
 
@@ -1334,7 +1405,7 @@ describe('thread: properties', () => {
   const resolveRefs = (cmd: ThreadCommandInput, state: ReturnType<typeof stateOf>): ThreadCommandInput => {
     const c = state.context;
     const proposals = [
-      ...c.turns.flatMap((t) => (t.message_id ? [t.message_id] : [])),
+      ...c.turns.flat().flatMap((t) => (t.message_id ? [t.message_id] : [])),
       ...c.decisions.map((d) => d.decision_id),
     ];
     const escalations = c.escalations.map((e) => e.escalation_id);

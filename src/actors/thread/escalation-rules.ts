@@ -159,9 +159,11 @@ export interface RuleFacts {
   /** Times of every disagreeing vote; those before index `disagreementsFrom` precede the baseline. */
   disagreements: readonly string[];
   disagreementsFrom: number;
-  /** Every message and unattached error report; those before index `samplesFrom` precede the baseline. */
-  samples: readonly { at: string; error: boolean }[];
-  samplesFrom: number;
+  /**
+   * The messages and unattached error reports since the baseline, and at or after `since` (ms) when it
+   * is given: how many, and how many of them are errors.
+   */
+  samples: (since: number | undefined) => { total: number; errors: number };
 }
 
 /** When a time condition falls due, or undefined for count conditions and disabled ones. */
@@ -204,14 +206,7 @@ export function countConditionReason(
       : undefined;
   }
   if (condition.type === 'error_rate') {
-    let total = 0;
-    let errors = 0;
-    for (let i = facts.samplesFrom; i < facts.samples.length; i++) {
-      const sample = facts.samples[i]!;
-      if (!inWindow(sample.at)) continue;
-      total++;
-      if (sample.error) errors++;
-    }
+    const { total, errors } = facts.samples(from);
     const minSamples = condition.min_samples ?? DEFAULT_ERROR_RATE_MIN_SAMPLES;
     const needed = threshold === true ? 0 : threshold;
     if (total < minSamples || errors === 0 || errors / total < needed) return undefined;

@@ -8,6 +8,7 @@ import type {
   ThreadEscalated,
   VoteCast,
 } from './thread-events.js';
+import { findTurn, type TurnLog } from './thread-turns.js';
 
 /** How many full messages the thread keeps in its state (and view); the event log keeps them all. */
 export const RECENT_MESSAGE_LIMIT = 50;
@@ -26,9 +27,6 @@ export type MessageRecord = Omit<MessagePosted, 'type'>;
 export type DecisionRecord = Omit<DecisionRecorded, 'type'>;
 export type VoteRecord = Omit<VoteCast, 'type'>;
 export type ConsensusRecord = Omit<ConsensusReached, 'type'>;
-
-/** One sample for `error_rate`: a message (possibly flagged) or an error reported without a message. */
-export type Turn = { message_id: string | null; at: string; error: boolean };
 
 export type EscalationRecord = Omit<ThreadEscalated, 'type'> & {
   resolved: boolean;
@@ -58,7 +56,7 @@ export type ThreadContext = {
   message_count: number;
   recent_messages: MessageRecord[];
   /** Every message id (for reply_to and votes) with its error flag, plus unattached error reports. */
-  turns: Turn[];
+  turns: TurnLog;
   decisions: DecisionRecord[];
   /** The latest vote of each voter on each proposal. */
   votes: VoteRecord[];
@@ -126,7 +124,7 @@ export function activeParticipants(context: ThreadContext): string[] {
 }
 
 export function messageExists(context: ThreadContext, id: string): boolean {
-  return context.turns.some((turn) => turn.message_id === id);
+  return findTurn(context.turns, id) !== undefined;
 }
 
 export function proposalExists(context: ThreadContext, id: string): boolean {

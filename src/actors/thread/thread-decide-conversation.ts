@@ -2,6 +2,7 @@ import { DomainError, DomainErrorCode } from '../domain-error.js';
 import type { ThreadCommandOf } from './thread-commands.js';
 import { findVote, messageExists, proposalExists, type ThreadContext } from './thread-context.js';
 import type { ThreadEvent } from './thread-events.js';
+import { findTurn } from './thread-turns.js';
 import { requireMember, requireOpen, requireRunning, type ThreadOutcome } from './thread-outcome.js';
 
 /** Posts a message; it may escalate (error_rate) and close the thread (max_rounds) in the same decide. */
@@ -84,7 +85,7 @@ export function reportError(outcome: ThreadOutcome, command: ThreadCommandOf<'Re
   const message_id = command.message_id ?? null;
   if (message_id !== null) {
     requireMessage(thread, message_id);
-    if (thread.turns.some((turn) => turn.message_id === message_id && turn.error)) return [];
+    if (findTurn(thread.turns, message_id)?.error === true) return [];
   }
   const { reported_by, error } = command;
   const error_id = outcome.newId();

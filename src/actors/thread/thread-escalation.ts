@@ -12,6 +12,7 @@ import {
 } from './escalation-rules.js';
 import { type EscalationRecord, openEscalationOf, type ThreadContext } from './thread-context.js';
 import type { ThreadEscalated } from './thread-events.js';
+import { countTurns } from './thread-turns.js';
 
 /** A rule whose count condition (disagreement_count, error_rate) holds now. */
 export interface DueEscalation {
@@ -58,8 +59,7 @@ export function ruleFacts(
     lastProgress: times.lastProgress,
     disagreements: context.disagreements,
     disagreementsFrom: baseline.disagreements,
-    samples: context.turns,
-    samplesFrom: baseline.turns,
+    samples: (since) => countTurns(context.turns, baseline.turns, since),
   };
 }
 

@@ -1,6 +1,7 @@
 import { activate, type Participant, RECENT_MESSAGE_LIMIT, type ThreadContext } from './thread-context.js';
 import { eventTime, flagsError } from './thread-event-time.js';
 import type { ThreadEvent } from './thread-events.js';
+import { appendTurn, flagTurn, turnCount } from './thread-turns.js';
 
 /**
  * The context after one event: a pure reducer the machine's `assign` calls for every accepted event.
@@ -66,14 +67,11 @@ export function foldThreadEvent(context: ThreadContext, event: ThreadEvent): Thr
         participants: activate(context.participants, event.sender, at),
         message_count: context.message_count + 1,
         recent_messages: [...context.recent_messages, message].slice(-RECENT_MESSAGE_LIMIT),
-        turns: [
-          ...context.turns,
-          {
-            message_id: event.message_id,
-            at,
-            error: flagsError(event.metadata),
-          },
-        ],
+        turns: appendTurn(context.turns, {
+          message_id: event.message_id,
+          at,
+          error: flagsError(event.metadata),
+        }),
         last_progress: at,
       };
     }
@@ -107,10 +105,8 @@ export function foldThreadEvent(context: ThreadContext, event: ThreadEvent): Thr
         ...next,
         turns:
           event.message_id === null
-            ? [...context.turns, { message_id: null, at, error: true }]
-            : context.turns.map((turn) =>
-                turn.message_id === event.message_id ? { ...turn, error: true } : turn,
-              ),
+            ? appendTurn(context.turns, { message_id: null, at, error: true })
+            : flagTurn(context.turns, event.message_id),
       };
     case 'ThreadPaused':
       return {
@@ -140,7 +136,7 @@ export function foldThreadEvent(context: ThreadContext, event: ThreadEvent): Thr
     case 'EscalationResolved': {
       const baseline = {
         disagreements: context.disagreements.length,
-        turns: context.turns.length,
+        turns: turnCount(context.turns),
       };
       return {
         ...next,

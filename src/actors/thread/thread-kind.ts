@@ -14,6 +14,8 @@ export const threadKind: ActorKind<typeof threadMachine, ThreadCommand> = {
   category: 'thread',
   machine: threadMachine,
   version: 1,
+  /** 2: `turns` in chunks (thread-turns.ts). */
+  stateVersion: 2,
   commandSchema: threadCommandSchema,
   input: (id) => ({ id }),
   decide: decideThread,

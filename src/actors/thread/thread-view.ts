@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../events/json.js';
 import type { EscalationAction, EscalationCondition, EscalationRule } from './escalation-rules.js';
 import type { ThreadState } from './thread-outcome.js';
+import { countTurns } from './thread-turns.js';
 
 /** The thread's status as the seed names it; a stopped thread is `completed` on consensus, else `closed`. */
 export type ThreadStatus = 'new' | 'active' | 'paused' | 'escalated' | 'completed' | 'closed';
@@ -41,7 +42,7 @@ export function threadView(state: ThreadState): JsonObject {
       reply_to: m.reply_to,
       metadata: m.metadata,
     })),
-    error_count: c.turns.filter((turn) => turn.error).length,
+    error_count: countTurns(c.turns, 0, undefined).errors,
     decisions: c.decisions.map((d) => ({
       id: d.decision_id,
       decision: d.decision,
