@@ -9,6 +9,8 @@ export class ActorCell {
   lastUsed: number;
   /** The actor system's count of cell insertions when this cell was last put at the back of its order. */
   insertedAt = 0;
+  /** The revision before which this actor takes no snapshot (ActorSystem: large states less often). */
+  snapshotNotBefore = 0;
 
   constructor(
     readonly kind: AnyActorKind,

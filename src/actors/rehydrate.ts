@@ -101,10 +101,12 @@ export function snapshotOf(kind: AnyActorKind, stream: string, folded: Folded): 
     value: unknown;
     context: unknown;
   };
+  const text = JSON.stringify({ value: persisted.value, context: persisted.context });
   return {
     stream,
     revision: folded.revision,
     machineVersion: stateVersionOf(kind),
-    state: JSON.parse(JSON.stringify({ value: persisted.value, context: persisted.context })),
+    state: JSON.parse(text),
+    bytes: text.length,
   };
 }

@@ -7,6 +7,8 @@ export interface Snapshot {
   revision: number;
   machineVersion: number;
   state: JsonObject;
+  /** Length of the state's JSON text, when known: a large state is snapshotted less often. */
+  bytes?: number;
 }
 
 export interface SnapshotStore {
@@ -33,6 +35,7 @@ export function sqliteSnapshotStore(db: Database.Database): SnapshotStore {
           revision: row.revision,
           machineVersion: row.machine_version,
           state: JSON.parse(row.state),
+          bytes: row.state.length,
         }
       );
     },

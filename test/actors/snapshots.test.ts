@@ -6,7 +6,8 @@ import { SimulatedClock } from '../../src/actors/clock.js';
 import { initialState } from '../../src/actors/fold.js';
 import { catchUp, restoreSnapshot } from '../../src/actors/rehydrate.js';
 import { openRuntimeDatabase } from '../../src/actors/runtime-db.js';
-import { sqliteSnapshotStore } from '../../src/actors/snapshot-store.js';
+import { type Snapshot, sqliteSnapshotStore } from '../../src/actors/snapshot-store.js';
+import { threadKind } from '../../src/actors/thread/thread-kind.js';
 import type { JsonObject } from '../../src/events/json.js';
 import { openSqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.js';
 import { lampKind } from '../support/lamp-kind.js';
@@ -227,6 +228,53 @@ describe('snapshots', () => {
       status: 'off',
       room: 'hall',
     });
+    await store.close();
+  });
+
+  it('snapshots a large state less often: at most about 2 KB of snapshot per event', async () => {
+    const store = openSqliteEventStore({ path: ':memory:', nodeId: 'n' });
+    const inner = sqliteSnapshotStore(openRuntimeDatabase(':memory:'));
+    const saved: { revision: number; bytes: number }[] = [];
+    const snapshots = {
+      load: (stream: string) => inner.load(stream),
+      save: (snapshot: Snapshot) => {
+        saved.push({ revision: snapshot.revision, bytes: snapshot.bytes ?? 0 });
+        inner.save(snapshot);
+      },
+    };
+    const participants = ['architect-001', 'reviewer-001'];
+    const system = new ActorSystem({ store, kinds: [threadKind], snapshots, snapshotEvery: 10 });
+    await system.send('thread', 't1', {
+      type: 'CreateThread',
+      topic: 't',
+      creator: participants[0],
+      participants,
+    });
+    // The thread keeps its last 50 messages: with 4 KB each its state is over 200 KB, about 100 events' worth.
+    for (let n = 0; n < 400; n++) {
+      await system.send('thread', 't1', {
+        type: 'PostMessage',
+        sender: participants[n % 2],
+        content: 'x'.repeat(4096),
+      });
+    }
+    expect(saved.length).toBeGreaterThanOrEqual(3);
+    expect(saved.length).toBeLessThan(10);
+    for (let i = 1; i < saved.length; i++) {
+      const gap = saved[i]!.revision - saved[i - 1]!.revision;
+      expect(gap).toBeGreaterThanOrEqual(Math.ceil(saved[i - 1]!.bytes / 2048));
+    }
+    // A system that loads the last snapshot spaces its next one from it, and folds the rest to the same state.
+    const reader = new ActorSystem({ store, kinds: [threadKind], snapshots, snapshotEvery: 10 });
+    const last = saved[saved.length - 1]!;
+    expect((await reader.inspect('thread', 't1')).state).toEqual(
+      (await system.inspect('thread', 't1')).state,
+    );
+    const before = saved.length;
+    for (let n = 0; n < 20; n++)
+      await reader.send('thread', 't1', { type: 'PostMessage', sender: participants[0], content: 'y' });
+    expect(saved.length).toBe(before);
+    expect(last.bytes).toBeGreaterThan(200_000);
     await store.close();
   });
 });
