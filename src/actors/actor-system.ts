@@ -365,11 +365,12 @@ export class ActorSystem {
 }
 
 /**
- * Snapshot bytes one event may cost on average: a snapshot serializes the whole state, so one of 2 MB
- * (a thread of some 20,000 messages) is taken at most every 1,000 events instead of every 100.
+ * Snapshot JSON (in characters) one event may cost on average: a snapshot serializes the whole state,
+ * so one of 2 million characters (a thread of some 20,000 messages) is taken at most every 1,000 events
+ * instead of every 100.
  */
-const SNAPSHOT_BYTES_PER_EVENT = 2048;
+const SNAPSHOT_CHARS_PER_EVENT = 2048;
 
 function spaceSnapshots(cell: ActorCell, snapshot: Snapshot): void {
-  cell.snapshotNotBefore = snapshot.revision + Math.ceil((snapshot.bytes ?? 0) / SNAPSHOT_BYTES_PER_EVENT);
+  cell.snapshotNotBefore = snapshot.revision + Math.ceil((snapshot.bytes ?? 0) / SNAPSHOT_CHARS_PER_EVENT);
 }

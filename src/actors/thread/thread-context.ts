@@ -55,7 +55,7 @@ export type ThreadContext = {
   last_progress: string;
   message_count: number;
   recent_messages: MessageRecord[];
-  /** Every message id (for reply_to and votes) with its error flag, plus unattached error reports. */
+  /** Every message id (for reply_to and votes) with its error flag, plus unattached error reports, in chunks. */
   turns: TurnLog;
   decisions: DecisionRecord[];
   /** The latest vote of each voter on each proposal. */
