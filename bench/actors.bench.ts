@@ -131,18 +131,28 @@ function openRuntime(
 
 /** An event like the one a heartbeat appends through the runtime: same type, data and metadata keys. */
 function heartbeatEvent(): NewEvent {
+  return runtimeEvent('AgentHeartbeatReceived', (at) => ({ at }), agentKind.version, 'RecordHeartbeat');
+}
+
+/** An event with the metadata the runtime gives the events of command `cause`, recorded now. */
+function runtimeEvent(
+  type: string,
+  data: (at: string) => NewEvent['data'],
+  machineVersion: number,
+  cause: string,
+): NewEvent {
   const id = randomUUID();
   const at = new Date().toISOString();
   return {
     id,
-    type: 'AgentHeartbeatReceived',
-    data: { at },
+    type,
+    data: data(at),
     metadata: {
       correlationId: id,
       causationId: id,
       occurredAt: at,
-      [MACHINE_VERSION_KEY]: agentKind.version,
-      cause: 'RecordHeartbeat',
+      [MACHINE_VERSION_KEY]: machineVersion,
+      cause,
     },
   };
 }
@@ -415,13 +425,10 @@ const PARTICIPANTS = ['architect-001', 'reviewer-001', 'tester-001'];
 async function fillThread(store: EventStore, id: string, fromRevision: number): Promise<void> {
   let revision = fromRevision;
   for (let n = 0; n < LONG_THREAD_MESSAGES; n += 1000) {
-    const events = Array.from({ length: Math.min(1000, LONG_THREAD_MESSAGES - n) }, (_, k): NewEvent => {
-      const eventId = randomUUID();
-      const at = new Date().toISOString();
-      return {
-        id: eventId,
-        type: 'MessagePosted',
-        data: {
+    const events = Array.from({ length: Math.min(1000, LONG_THREAD_MESSAGES - n) }, (_, k) =>
+      runtimeEvent(
+        'MessagePosted',
+        (at) => ({
           message_id: randomUUID(),
           sender: PARTICIPANTS[(n + k) % PARTICIPANTS.length]!,
           content: `message ${n + k} of the long thread`,
@@ -429,16 +436,11 @@ async function fillThread(store: EventStore, id: string, fromRevision: number): 
           reply_to: null,
           metadata: {},
           posted_at: at,
-        },
-        metadata: {
-          correlationId: eventId,
-          causationId: eventId,
-          occurredAt: at,
-          [MACHINE_VERSION_KEY]: threadKind.version,
-          cause: 'PostMessage',
-        },
-      };
-    });
+        }),
+        threadKind.version,
+        'PostMessage',
+      ),
+    );
     revision = (await store.append(`thread-${id}`, events, { expectedRevision: revision }))
       .nextExpectedRevision;
   }
